@@ -1,0 +1,90 @@
+/**
+ * The node contract. One node kind, one definition: it declares what it is (kind, version, ports, params),
+ * how its output schemas follow from its inputs (`infer`, design time, pure) and does one thing (`run`).
+ */
+import type { z } from "zod";
+import type { PortSpec, PortType } from "./ports";
+import type { PortInfo } from "./schema";
+import type { PortValueMap } from "./values";
+import type { ProbeContext, RunContext } from "./context";
+
+export const CATEGORIES = [
+  "Sources",
+  "Validation",
+  "Features",
+  "Training",
+  "Tuning",
+  "Evaluation",
+  "Fairness",
+  "Explain",
+  "Deployment",
+  "Code",
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export type PortMap = Record<string, PortSpec>;
+
+/** Resource hints for the scheduler. `heavy` work runs off the event loop (worker thread or queued worker). */
+export interface ResourceHints {
+  pool?: "cpu" | "gpu";
+  /** CPU-bound for more than a few milliseconds: run in a worker thread, never on the API's event loop. */
+  heavy?: boolean;
+  memoryMB?: number;
+  /** For pool gpu: may the node fall back to a CPU worker (e.g. a param allows it)? */
+  cpuFallback?: boolean;
+}
+
+type InputValues<I extends PortMap> = {
+  [K in keyof I]: I[K]["optional"] extends true ? PortValueMap[I[K]["type"]] | undefined : PortValueMap[I[K]["type"]];
+};
+type OutputValues<O extends PortMap> = {
+  [K in keyof O]: O[K]["optional"] extends true ? PortValueMap[O[K]["type"]] | undefined : PortValueMap[O[K]["type"]];
+};
+type InputInfos<I extends PortMap> = { [K in keyof I]: PortInfo | undefined };
+type OutputInfos<O extends PortMap> = { [K in keyof O]?: PortInfo | undefined };
+
+export interface NodeDefinition<
+  I extends PortMap = PortMap,
+  O extends PortMap = PortMap,
+  P extends z.ZodType<Record<string, unknown>> = z.ZodType<Record<string, unknown>>,
+> {
+  /** Stable, namespaced id, e.g. `features/standard-scale`. Never renamed. */
+  kind: string;
+  /** Bump when params change shape; supply `migrate` for every older version. */
+  version: number;
+  title: string;
+  category: Category;
+  description: string;
+  inputs: I;
+  outputs: O;
+  params: P;
+  /**
+   * Param migrations: `migrate[v]` turns params saved by version v into version v+1's shape. Keys that a
+   * migration does not know are kept, and the compiler reports them, so nothing is dropped silently.
+   */
+  migrate?: Record<number, (params: Record<string, unknown>) => Record<string, unknown>>;
+  /** Output schemas from input schemas and params (pure; throw NodeUserError for an actionable problem). */
+  infer?: (args: { inputs: InputInfos<I>; params: z.output<P> }) => OutputInfos<O>;
+  /** Server-side design-time look at external data (e.g. a file's columns) so pickers work before a run. */
+  probe?: (args: { params: z.output<P>; ctx: ProbeContext }) => Promise<OutputInfos<O>>;
+  run: (args: { inputs: InputValues<I>; params: z.output<P>; ctx: RunContext }) => Promise<OutputValues<O>>;
+  resources?: ResourceHints;
+  /** Name of the metric shown on the node's face (e.g. `roc_auc`). */
+  keyMetric?: string;
+  /** Node does no I/O and is deterministic; false disables caching (e.g. a URL source without a version). */
+  cacheable?: boolean;
+}
+
+/** Type-checks a definition and keeps its precise port/param types. */
+export function defineNode<I extends PortMap, O extends PortMap, P extends z.ZodType<Record<string, unknown>>>(
+  def: NodeDefinition<I, O, P>,
+): NodeDefinition<I, O, P> {
+  return def;
+}
+
+/** The erased form the registry, compiler and engine work with. */
+export type AnyNodeDefinition = NodeDefinition<PortMap, PortMap, z.ZodType<Record<string, unknown>>>;
+
+export function portType(def: AnyNodeDefinition, side: "inputs" | "outputs", name: string): PortType | undefined {
+  return def[side][name]?.type;
+}

@@ -1,0 +1,65 @@
+/**
+ * What the API layer (tRPC routers, CLI, published endpoints) needs from the engine. Built once per process
+ * in server/main.ts (and by tests with fakes) and passed to routers through the tRPC context.
+ */
+import type { Issue } from "../../nodes/core/errors";
+import type { NodeRegistry } from "../../nodes/core/registry";
+import type { ColumnInfo } from "../../nodes/core/schema";
+import type { PortInfos } from "../graph/compile-graph";
+import type { Workflow } from "../graph/format";
+import type { Database } from "../store/types";
+import type { ArtifactStore, RunEvent } from "./types";
+
+export interface AnalyzeResult {
+  issues: Issue[];
+  /** Design-time schema of every output port, by node id then port. */
+  infos: Record<string, PortInfos>;
+}
+
+export interface ColumnStats {
+  name: string;
+  dtype: ColumnInfo["dtype"];
+  count: number;
+  nulls: number;
+  distinct?: number;
+  min?: number | string | null;
+  max?: number | string | null;
+  mean?: number | null;
+  std?: number | null;
+  /** Up to 10 most frequent values for string columns. */
+  top?: Array<{ value: string; count: number }>;
+}
+
+export interface TablePreview {
+  rows: number;
+  columns: ColumnStats[];
+  /** First rows, column-major to stay close to Arrow: `data[col][row]`, values JSON-safe. */
+  head: { columns: string[]; data: Array<Array<string | number | boolean | null>> };
+}
+
+/** Preview of any stored port value, as the inspector shows it. */
+export type ArtifactPreview =
+  | { type: "table"; table: TablePreview }
+  | { type: "json"; portType: string; value: unknown };
+
+export interface RunService {
+  /** Compile the saved workflow (latest or given version) and start it. Throws with issues if it does not compile. */
+  startSaved(workflowId: string, version?: number): Promise<{ runId: string }>;
+  cancel(runId: string): Promise<void>;
+  /** Past events after `afterSeq`, then live ones, until the run finishes or `signal` aborts. */
+  events(runId: string, afterSeq: number, signal: AbortSignal): AsyncIterable<RunEvent>;
+}
+
+export interface AppServices {
+  registry: NodeRegistry;
+  db: Database;
+  artifacts: ArtifactStore;
+  runs: RunService;
+  /** Probe sources (file columns...) and compile: issues and schemas for the editor's pickers and badges. */
+  analyze(workflow: Workflow): Promise<AnalyzeResult>;
+  preview(hash: string, portType: string, limit?: number): Promise<ArtifactPreview>;
+  /** Store an uploaded file; returns the path to put in a file source's `path` param. */
+  upload(name: string, bytes: Uint8Array): Promise<{ path: string }>;
+  /** What is running where (executor mode, TensorFlow.js backend, database). */
+  info(): Record<string, string>;
+}

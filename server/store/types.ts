@@ -1,0 +1,114 @@
+/**
+ * Repository interfaces over the database. Implemented with Prisma in server/store (the only place that
+ * imports Prisma); routers and the run service depend on these interfaces so tests can use fakes.
+ */
+import type { NodeErrorInfo } from "../../nodes/core/errors";
+import type { Workflow } from "../graph/format";
+import type { ArtifactRef, NodeStatus, RunEvent, RunStatus } from "../engine/types";
+
+export interface WorkflowSummary {
+  id: string;
+  name: string;
+  description?: string | null;
+  latestVersion: number;
+  updatedAt: Date;
+  lastRun?: { id: string; status: RunStatus; startedAt: Date } | null;
+}
+
+export interface WorkflowRecord {
+  id: string;
+  name: string;
+  version: number;
+  versionId: string;
+  graph: Workflow;
+  updatedAt: Date;
+}
+
+export interface WorkflowVersionSummary {
+  id: string;
+  version: number;
+  message?: string | null;
+  createdAt: Date;
+}
+
+export interface WorkflowRepo {
+  list(): Promise<WorkflowSummary[]>;
+  /** Latest version, or a given one. */
+  get(id: string, version?: number): Promise<WorkflowRecord | null>;
+  /** Creates the workflow and its version 1. */
+  create(graph: Workflow, message?: string): Promise<WorkflowRecord>;
+  /** Appends an immutable WorkflowVersion snapshot (version n+1) and updates the workflow's name. */
+  save(id: string, graph: Workflow, message?: string): Promise<WorkflowRecord>;
+  versions(id: string): Promise<WorkflowVersionSummary[]>;
+  delete(id: string): Promise<void>;
+}
+
+export interface NodeRunRecord {
+  nodeId: string;
+  kind: string;
+  status: NodeStatus;
+  cacheHit: boolean;
+  cacheKey?: string | null;
+  startedAt?: Date | null;
+  finishedAt?: Date | null;
+  durationMs?: number | null;
+  progress?: number | null;
+  progressMessage?: string | null;
+  error?: NodeErrorInfo | null;
+  metrics: Record<string, number>;
+  outputs: Record<string, ArtifactRef>;
+}
+
+export interface RunRecord {
+  id: string;
+  workflowId?: string | null;
+  workflowVersionId?: string | null;
+  status: RunStatus;
+  createdAt: Date;
+  startedAt?: Date | null;
+  finishedAt?: Date | null;
+  durationMs?: number | null;
+  error?: string | null;
+  /** Where and how it ran (executor mode, TensorFlow.js backend...). */
+  info: Record<string, unknown>;
+  /** Sequence number of the last event applied (SSE resume point). */
+  lastSeq: number;
+  nodes: NodeRunRecord[];
+}
+
+export interface RunRepo {
+  create(input: {
+    id: string;
+    workflowId?: string | null;
+    workflowVersionId?: string | null;
+    nodes: Array<{ nodeId: string; kind: string }>;
+    info?: Record<string, unknown>;
+  }): Promise<void>;
+  /**
+   * Fold one engine event into Run/NodeRun rows (status, timings, progress, metrics, error, cache hit,
+   * outputs). Idempotent for a given (runId, seq). Also persists the event so a reconnecting browser can
+   * resume from its last event id.
+   */
+  applyEvent(event: RunEvent): Promise<void>;
+  get(runId: string): Promise<RunRecord | null>;
+  listForWorkflow(workflowId: string, limit?: number): Promise<RunRecord[]>;
+  /** Persisted events with seq > afterSeq, in order. */
+  eventsAfter(runId: string, afterSeq: number): Promise<RunEvent[]>;
+  /** Runs left queued/running by a process that died: marks them failed (embedded mode) at start. */
+  markInterrupted(): Promise<number>;
+}
+
+export interface ArtifactRepo {
+  /** Upsert by hash. */
+  record(ref: ArtifactRef, producer?: { runId: string; nodeId: string; port: string }): Promise<void>;
+  get(hash: string): Promise<(ArtifactRef & { createdAt: Date }) | null>;
+}
+
+export interface Database {
+  workflows: WorkflowRepo;
+  runs: RunRepo;
+  artifacts: ArtifactRepo;
+  /** Which database this is, for the status bar: `pglite:<dir>` or `postgres:<host>/<db>`. */
+  describe(): string;
+  close(): Promise<void>;
+}
