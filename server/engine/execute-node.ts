@@ -1,0 +1,100 @@
+/**
+ * Runs one node: load its input artifacts, call the definition's run() with a RunContext, store its outputs.
+ * The same function runs inline, in a worker thread and (queued mode) in a BullMQ worker process.
+ */
+import { isAbsolute, resolve } from "node:path";
+import type { NodeRuntime, RunContext } from "../../nodes/core/context";
+import { NodeUserError } from "../../nodes/core/errors";
+import type { NodeRegistry } from "../../nodes/core/registry";
+import type { MetricsValue, PortValue } from "../../nodes/core/values";
+import { loadValue, storeValue } from "./codecs";
+import type { ArtifactRef, ArtifactStore } from "./types";
+
+/** Everything needed to run a node, serializable (crosses thread and process boundaries). */
+export interface NodeTask {
+  runId: string;
+  nodeId: string;
+  kind: string;
+  version: number;
+  params: Record<string, unknown>;
+  inputs: Record<string, ArtifactRef>;
+  baseDir?: string;
+}
+
+export interface NodeTaskHooks {
+  progress(fraction: number, message?: string): void;
+  log(level: "info" | "warn" | "error", message: string): void;
+  metric(name: string, value: number, step?: number): void;
+}
+
+export interface NodeTaskResult {
+  outputs: Record<string, ArtifactRef>;
+  /** Last value of every metric the node reported, plus the values of its metrics outputs. */
+  metrics: Record<string, number>;
+}
+
+export interface ExecuteDeps {
+  registry: NodeRegistry;
+  store: ArtifactStore;
+  runtime: NodeRuntime;
+  signal: AbortSignal;
+  hooks: NodeTaskHooks;
+  /** Decoded values by artifact hash, shared within a process to skip re-reading fresh outputs. */
+  memo?: Map<string, PortValue>;
+}
+
+export async function executeNode(task: NodeTask, deps: ExecuteDeps): Promise<NodeTaskResult> {
+  const def = deps.registry.get(task.kind);
+  if (!def) throw new NodeUserError("unknown_kind", `Unknown node type "${task.kind}" on this worker. Is it running the same Lattice version?`);
+  if (def.version !== task.version)
+    throw new NodeUserError("version_mismatch", `This worker has ${task.kind} version ${def.version}, the run needs version ${task.version}. Run the same Lattice version everywhere.`);
+
+  const inputs: Record<string, PortValue> = {};
+  for (const [port, ref] of Object.entries(task.inputs)) {
+    let v = deps.memo?.get(ref.hash);
+    if (v === undefined) {
+      v = await loadValue(deps.store, ref);
+      deps.memo?.set(ref.hash, v);
+    }
+    inputs[port] = v;
+  }
+
+  const metrics: Record<string, number> = {};
+  const ctx: RunContext = {
+    runId: task.runId,
+    nodeId: task.nodeId,
+    signal: deps.signal,
+    progress: (f, m) => deps.hooks.progress(Math.max(0, Math.min(1, f)), m),
+    log: (message, level = "info") => deps.hooks.log(level, message),
+    metric: (name, value, step) => {
+      if (Number.isFinite(value)) metrics[name] = value;
+      deps.hooks.metric(name, value, step);
+    },
+    runtime: deps.runtime,
+    artifacts: {
+      resolvePath: (p) => (isAbsolute(p) ? p : resolve(task.baseDir ?? process.cwd(), p)),
+      put: (b) => deps.store.put(b),
+      get: (h) => deps.store.get(h),
+    },
+  };
+
+  deps.signal.throwIfAborted();
+  const result = (await def.run({ inputs, params: task.params, ctx })) as Record<string, PortValue | undefined>;
+  deps.signal.throwIfAborted();
+
+  const outputs: Record<string, ArtifactRef> = {};
+  for (const [port, spec] of Object.entries(def.outputs)) {
+    const value = result[port];
+    if (value === undefined) {
+      if (spec.optional) continue;
+      throw new Error(`Node type ${task.kind} finished without producing its "${port}" output (a bug in the node).`);
+    }
+    const ref = await storeValue(deps.store, spec.type, value);
+    deps.memo?.set(ref.hash, value);
+    outputs[port] = ref;
+    if (spec.type === "metrics") {
+      for (const [k, v] of Object.entries((value as MetricsValue).values)) if (typeof v === "number" && Number.isFinite(v)) metrics[k] = v;
+    }
+  }
+  return { outputs, metrics };
+}

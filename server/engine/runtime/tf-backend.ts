@@ -1,0 +1,118 @@
+/**
+ * Picks the fastest TensorFlow.js backend that loads in this process or worker thread:
+ * `@tensorflow/tfjs-node-gpu` → `@tensorflow/tfjs-node` → WebAssembly (`@tensorflow/tfjs-backend-wasm`) → pure-JS
+ * `cpu`. The native packages are optional (their install script downloads libtensorflow, which fails offline),
+ * so they are never in package.json and are only loaded when present.
+ *
+ * `LATTICE_TF_BACKEND` forces one choice (`tensorflow-gpu`, `tensorflow`, `wasm` or `cpu`) for tests and
+ * benchmarks; a forced backend that cannot load is an error rather than a silent fallback.
+ */
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import type { TF } from "../../../nodes/core/context";
+
+export interface LoadedTf {
+  tf: TF;
+  /** tfjs backend name in use: `tensorflow` (native, CPU or GPU), `wasm` or `cpu`. */
+  backend: string;
+}
+
+type Choice = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
+const CHAIN: Choice[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+
+let loaded: Promise<LoadedTf> | undefined;
+
+/**
+ * TensorFlow.js with the best backend available, loaded once per thread (module state is per worker thread,
+ * which is what we want: each thread owns its own backend and WebAssembly memory).
+ */
+export function loadTf(): Promise<LoadedTf> {
+  loaded ??= pick(process.env.LATTICE_TF_BACKEND).catch((e: unknown) => {
+    loaded = undefined; // let a later call retry (e.g. after the env var is fixed)
+    throw e;
+  });
+  return loaded;
+}
+
+async function pick(forced: string | undefined): Promise<LoadedTf> {
+  const want = forced?.trim().toLowerCase();
+  if (want && !CHAIN.includes(want as Choice))
+    throw new Error(`LATTICE_TF_BACKEND="${forced}" is not one of ${CHAIN.join(", ")}`);
+  const order = want ? [want as Choice] : CHAIN;
+  const skipped: string[] = [];
+  for (const choice of order) {
+    try {
+      const r = await TRY[choice]();
+      const why = want ? "forced by LATTICE_TF_BACKEND" : skipped.length ? `skipped ${skipped.join("; ")}` : "first choice";
+      console.info(`[lattice] TensorFlow.js backend: ${r.backend}${r.note ? ` (${r.note})` : ""}; ${why}`);
+      return { tf: r.tf, backend: r.backend };
+    } catch (e) {
+      if (want) throw new Error(`LATTICE_TF_BACKEND=${want} could not load: ${message(e)}`, { cause: e });
+      skipped.push(`${choice}: ${message(e)}`);
+    }
+  }
+  throw new Error(`No TensorFlow.js backend could load (${skipped.join("; ")})`);
+}
+
+interface Attempt {
+  tf: TF;
+  backend: string;
+  note?: string;
+}
+
+const TRY: Record<Choice, () => Promise<Attempt>> = {
+  "tensorflow-gpu": () => native("@tensorflow/tfjs-node-gpu"),
+  tensorflow: () => native("@tensorflow/tfjs-node"),
+  wasm: loadWasm,
+  cpu: loadCpu,
+};
+
+/** Native bindings re-export the whole tfjs API; importing them throws when the binding is missing. */
+async function native(pkg: string): Promise<Attempt> {
+  // A variable specifier keeps bundlers and tsc from trying to resolve a package that is usually absent.
+  const mod = (await import(/* webpackIgnore: true */ pkg)) as { default?: TF } & TF;
+  const tf = unwrap(mod);
+  await tf.setBackend("tensorflow");
+  await tf.ready();
+  return { tf, backend: tf.getBackend(), note: pkg };
+}
+
+async function loadWasm(): Promise<Attempt> {
+  const tf = await importTf();
+  const wasm = unwrap(await import("@tensorflow/tfjs-backend-wasm"));
+  // The .wasm binaries sit next to the package's main file; hand Emscripten absolute paths on disk so nothing
+  // is fetched (tfjs would otherwise resolve them relative to a script URL).
+  const require = createRequire(import.meta.url);
+  const dist = dirname(require.resolve("@tensorflow/tfjs-backend-wasm"));
+  wasm.setWasmPaths(join(dist, "/"));
+  if (!(await tf.setBackend("wasm"))) throw new Error("setBackend('wasm') returned false");
+  await tf.ready();
+  const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
+  // tfjs disables wasm threads under Node (tensorflow/tfjs#3830: its pthread worker is a Blob URL, which
+  // Node's worker_threads cannot load), so the engine gets parallelism from worker threads instead.
+  return { tf, backend: "wasm", note: `simd ${simd ? "on" : "off"}, threads off (tfjs#3830)` };
+}
+
+async function loadCpu(): Promise<Attempt> {
+  const tf = await importTf();
+  if (!(await tf.setBackend("cpu"))) throw new Error("setBackend('cpu') returned false");
+  await tf.ready();
+  return { tf, backend: "cpu" };
+}
+
+async function importTf(): Promise<TF> {
+  return unwrap((await import("@tensorflow/tfjs")) as TF & { default?: TF });
+}
+
+/** CommonJS packages imported from ESM may arrive as `{ default: module }`, depending on the loader. */
+function unwrap<T extends object>(mod: T & { default?: T }): T {
+  return mod.default && typeof mod.default === "object" && !("setBackend" in mod) && !("setWasmPaths" in mod)
+    ? mod.default
+    : mod;
+}
+
+function message(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  // "Cannot find package 'x' imported from /long/path" → "Cannot find package 'x'": one readable log line.
+  return m.split("\n")[0]!.replace(/ imported from .*$/, "").slice(0, 160);
+}

@@ -1,0 +1,138 @@
+/**
+ * The run scheduler shared by every executor: walks the plan in dependency order, starts a node as soon as
+ * all its inputs are done (so independent branches run concurrently), serves nodes from the persistent
+ * cache, skips the descendants of a failed node and turns Cancel into an aborted signal everywhere.
+ * How a node is actually executed (inline, worker thread, BullMQ job) is the `dispatch` collaborator.
+ */
+import { describeError, type NodeErrorInfo } from "../../nodes/core/errors";
+import type { PlanNode } from "../graph/compile-graph";
+import { cacheKey } from "../graph/cache-key";
+import type { NodeTask, NodeTaskHooks, NodeTaskResult } from "./execute-node";
+import type { ArtifactRef, ArtifactStore, NodeOutcome, RunEventBody, RunRequest, RunResult, RunStatus } from "./types";
+
+export type Dispatch = (node: PlanNode, task: NodeTask, hooks: NodeTaskHooks, signal: AbortSignal) => Promise<NodeTaskResult>;
+
+export interface SchedulerDeps {
+  store: ArtifactStore;
+  dispatch: Dispatch;
+  emit: (body: RunEventBody) => void;
+  clock?: () => number;
+  /** Minimum milliseconds between two progress events of one node (first and last always go out). */
+  progressIntervalMs?: number;
+}
+
+const isAbort = (e: unknown) => e instanceof Error && e.name === "AbortError";
+
+export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: AbortSignal): Promise<RunResult> {
+  const now = deps.clock ?? Date.now;
+  const t0 = now();
+  const nodes = new Map(req.plan.nodes.map((n) => [n.id, n]));
+  const waitingOn = new Map(req.plan.nodes.map((n) => [n.id, new Set(Object.values(n.inputs).map((s) => s.node))]));
+  const outcomes: Record<string, NodeOutcome> = {};
+  const running = new Set<Promise<void>>();
+
+  deps.emit({ type: "run-started", nodeIds: req.plan.nodes.map((n) => n.id) });
+
+  const settle = (id: string, o: NodeOutcome) => {
+    outcomes[id] = o;
+  };
+
+  const skipDescendants = (id: string, reason: string) => {
+    for (const d of nodes.get(id)!.dependents) {
+      if (outcomes[d]) continue;
+      settle(d, { status: "skipped", cached: false, durationMs: 0, outputs: {}, metrics: {} });
+      deps.emit({ type: "skipped", nodeId: d, reason });
+      skipDescendants(d, reason);
+    }
+  };
+
+  const release = (id: string) => {
+    for (const d of nodes.get(id)!.dependents) {
+      const w = waitingOn.get(d)!;
+      w.delete(id);
+      if (w.size === 0 && !outcomes[d]) start(d);
+    }
+  };
+
+  const start = (id: string) => {
+    const p = runNode(nodes.get(id)!).finally(() => running.delete(p));
+    running.add(p);
+  };
+
+  const runNode = async (node: PlanNode): Promise<void> => {
+    const inputs: Record<string, ArtifactRef> = {};
+    for (const [port, src] of Object.entries(node.inputs)) inputs[port] = outcomes[src.node]!.outputs[src.port]!;
+    const key = cacheKey(node.kind, node.version, node.params, Object.fromEntries(Object.entries(inputs).map(([p, r]) => [p, r.hash])));
+    const started = now();
+
+    if (!req.noCache && node.def.cacheable !== false) {
+      const hit = await deps.store.getCache(key);
+      if (hit && !signal.aborted) {
+        settle(node.id, { status: "cached", cached: true, durationMs: hit.durationMs, outputs: hit.outputs, metrics: hit.metrics });
+        deps.emit({ type: "cached", nodeId: node.id, outputs: hit.outputs, metrics: hit.metrics, cacheKey: key, durationMs: hit.durationMs });
+        release(node.id);
+        return;
+      }
+    }
+    if (signal.aborted) return;
+
+    deps.emit({ type: "queued", nodeId: node.id });
+    deps.emit({ type: "running", nodeId: node.id });
+    let lastProgress = 0;
+    const interval = deps.progressIntervalMs ?? 100;
+    const hooks: NodeTaskHooks = {
+      progress: (fraction, message) => {
+        const t = now();
+        if (fraction < 1 && fraction > 0 && t - lastProgress < interval) return;
+        lastProgress = t;
+        deps.emit({ type: "progress", nodeId: node.id, fraction, message });
+      },
+      log: (level, message) => deps.emit({ type: "log", nodeId: node.id, level, message }),
+      metric: (name, value, step) => deps.emit({ type: "metric", nodeId: node.id, name, value, step }),
+    };
+    const task: NodeTask = { runId: req.runId, nodeId: node.id, kind: node.kind, version: node.version, params: node.params, inputs, baseDir: req.baseDir };
+    try {
+      const r = await deps.dispatch(node, task, hooks, signal);
+      const durationMs = now() - started;
+      if (node.def.cacheable !== false)
+        await deps.store.putCache(key, { outputs: r.outputs, metrics: r.metrics, durationMs, createdAt: new Date().toISOString() });
+      settle(node.id, { status: "succeeded", cached: false, durationMs, outputs: r.outputs, metrics: r.metrics });
+      deps.emit({ type: "succeeded", nodeId: node.id, durationMs, outputs: r.outputs, metrics: r.metrics, cacheKey: key });
+      release(node.id);
+    } catch (e) {
+      const durationMs = now() - started;
+      if (isAbort(e) || signal.aborted) {
+        settle(node.id, { status: "cancelled", cached: false, durationMs, outputs: {}, metrics: {} });
+        deps.emit({ type: "cancelled", nodeId: node.id });
+        return;
+      }
+      const error: NodeErrorInfo = describeError(e);
+      settle(node.id, { status: "failed", cached: false, durationMs, outputs: {}, metrics: {}, error });
+      deps.emit({ type: "failed", nodeId: node.id, error, durationMs });
+      skipDescendants(node.id, `An upstream node ("${node.label}") failed.`);
+    }
+  };
+
+  for (const n of req.plan.nodes) if (waitingOn.get(n.id)!.size === 0) start(n.id);
+  while (running.size) await Promise.race(running);
+
+  // Anything never started (cancel arrived first) is reported as cancelled.
+  if (signal.aborted)
+    for (const n of req.plan.nodes)
+      if (!outcomes[n.id]) {
+        settle(n.id, { status: "cancelled", cached: false, durationMs: 0, outputs: {}, metrics: {} });
+        deps.emit({ type: "cancelled", nodeId: n.id });
+      }
+
+  const list = Object.values(outcomes);
+  const status: RunStatus = signal.aborted ? "cancelled" : list.some((o) => o.status === "failed") ? "failed" : "succeeded";
+  const durationMs = now() - t0;
+  const failed = req.plan.nodes.find((n) => outcomes[n.id]?.status === "failed");
+  deps.emit({
+    type: "run-finished",
+    status,
+    durationMs,
+    ...(failed ? { error: `${failed.label} (${failed.id}): ${outcomes[failed.id]!.error!.message}` } : {}),
+  });
+  return { runId: req.runId, status, durationMs, nodes: outcomes };
+}
