@@ -38,7 +38,9 @@ type InputValues<I extends PortMap> = {
   [K in keyof I]: I[K]["optional"] extends true ? PortValueMap[I[K]["type"]] | undefined : PortValueMap[I[K]["type"]];
 };
 type OutputValues<O extends PortMap> = {
-  [K in keyof O]: O[K]["optional"] extends true ? PortValueMap[O[K]["type"]] | undefined : PortValueMap[O[K]["type"]];
+  [K in keyof O as O[K]["optional"] extends true ? never : K]: PortValueMap[O[K]["type"]];
+} & {
+  [K in keyof O as O[K]["optional"] extends true ? K : never]?: PortValueMap[O[K]["type"]];
 };
 type InputInfos<I extends PortMap> = { [K in keyof I]: PortInfo | undefined };
 type OutputInfos<O extends PortMap> = { [K in keyof O]?: PortInfo | undefined };

@@ -39,7 +39,7 @@ export function fieldMeta(schema: z.ZodType): FieldMeta | undefined {
   for (let i = 0; cur && i < 8; i++) {
     const m = cur.meta() as FieldMeta | undefined;
     if (m && (m.ui || m.title || m.description)) return m;
-    const def = (cur as unknown as { _zod: { def: { innerType?: z.ZodType } } })._zod.def;
+    const def: { innerType?: z.ZodType } = (cur as unknown as { _zod: { def: { innerType?: z.ZodType } } })._zod.def;
     cur = def.innerType;
   }
   return undefined;

@@ -28,7 +28,8 @@ export interface PortSpec<T extends PortType = PortType> {
 type PortOptions = Omit<PortSpec, "type">;
 
 function make<T extends PortType>(type: T) {
-  return (opts: PortOptions = {}): PortSpec<T> => ({ type, ...opts });
+  // `const O` keeps `optional: true` as a literal so run()'s input/output types know the port may be absent.
+  return <const O extends PortOptions = {}>(opts?: O): PortSpec<T> & O => ({ type, ...opts }) as PortSpec<T> & O;
 }
 
 /** Port constructors: `port.table()`, `port.model({ optional: true })`, ... */

@@ -30,6 +30,8 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
   const waitingOn = new Map(req.plan.nodes.map((n) => [n.id, new Set(Object.values(n.inputs).map((s) => s.node))]));
   const outcomes: Record<string, NodeOutcome> = {};
   const running = new Set<Promise<void>>();
+  // Cache entries are written behind the run's critical path; the run finishes only after they are stored.
+  const cacheWrites: Array<Promise<void>> = [];
 
   deps.emit({ type: "run-started", nodeIds: req.plan.nodes.map((n) => n.id) });
 
@@ -95,7 +97,11 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
       const r = await deps.dispatch(node, task, hooks, signal);
       const durationMs = now() - started;
       if (node.def.cacheable !== false)
-        await deps.store.putCache(key, { outputs: r.outputs, metrics: r.metrics, durationMs, createdAt: new Date().toISOString() });
+        cacheWrites.push(
+          deps.store.putCache(key, { outputs: r.outputs, metrics: r.metrics, durationMs, createdAt: new Date().toISOString() }).catch((e) => {
+            deps.emit({ type: "log", nodeId: node.id, level: "warn", message: `Result not cached: ${e instanceof Error ? e.message : e}` });
+          }),
+        );
       settle(node.id, { status: "succeeded", cached: false, durationMs, outputs: r.outputs, metrics: r.metrics });
       deps.emit({ type: "succeeded", nodeId: node.id, durationMs, outputs: r.outputs, metrics: r.metrics, cacheKey: key });
       release(node.id);
@@ -115,6 +121,7 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
 
   for (const n of req.plan.nodes) if (waitingOn.get(n.id)!.size === 0) start(n.id);
   while (running.size) await Promise.race(running);
+  await Promise.all(cacheWrites);
 
   // Anything never started (cancel arrived first) is reported as cancelled.
   if (signal.aborted)

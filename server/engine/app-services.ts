@@ -1,0 +1,95 @@
+/**
+ * Builds everything the API server needs, once per process: database (PGlite by default, PostgreSQL when
+ * DATABASE_URL is set), artifact store, node runtime, worker-thread pool, executor and run service.
+ */
+import { availableParallelism } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { registry as defaultRegistry } from "../../nodes/catalog";
+import type { NodeRegistry } from "../../nodes/core/registry";
+import type { PortType } from "../../nodes/core/ports";
+import { sha256 } from "../graph/cache-key";
+import { openDatabase } from "../store/database";
+import { FileArtifactStore } from "../store/artifact-store";
+import { createAnalyzer } from "./analyze";
+import { InProcessExecutor } from "./in-process-executor";
+import { previewArtifact } from "./preview";
+import { RunEventHub } from "./run-events";
+import { InProcessRunService } from "./run-service";
+import { createNodeRuntime } from "./runtime/node-runtime";
+import type { AppServices } from "./services";
+import { ThreadPool } from "./thread-pool";
+
+export interface AppServicesOptions {
+  /** Root for PGlite data, artifacts and uploads. Default ./data (or LATTICE_DATA_DIR). */
+  dataDir?: string;
+  /** PostgreSQL URL; unset → embedded PGlite. Default process.env.DATABASE_URL. */
+  databaseUrl?: string;
+  /** Artifact store root. Default <dataDir>/artifacts (or LATTICE_ARTIFACTS). */
+  artifactRoot?: string;
+  /** Worker threads for heavy nodes. Default: cores - 1, at least 1. */
+  threads?: number;
+  /** Base directory for relative file paths in workflows. Default: the current directory. */
+  baseDir?: string;
+  registry?: NodeRegistry;
+  registryModule?: string;
+  /** In-memory PGlite (tests). */
+  memoryDb?: boolean;
+}
+
+export type LatticeServices = AppServices & { runService: InProcessRunService; close(): Promise<void> };
+
+export async function createAppServices(opts: AppServicesOptions = {}): Promise<LatticeServices> {
+  const dataDir = resolve(opts.dataDir ?? process.env.LATTICE_DATA_DIR ?? "./data");
+  const databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL ?? undefined;
+  const registry = opts.registry ?? defaultRegistry;
+  const artifacts = new FileArtifactStore(opts.artifactRoot ?? process.env.LATTICE_ARTIFACTS ?? join(dataDir, "artifacts"));
+  const db = await openDatabase({ databaseUrl: databaseUrl || undefined, dataDir, memory: opts.memoryDb });
+  const interrupted = await db.runs.markInterrupted();
+  if (interrupted) console.warn(`[lattice] marked ${interrupted} run(s) interrupted by the last shutdown as failed`);
+
+  const runtime = createNodeRuntime();
+  const pool = new ThreadPool({
+    size: opts.threads ?? Math.max(1, availableParallelism() - 1),
+    storeRoot: artifacts.root,
+    registryModule: opts.registryModule,
+  });
+  const executor = new InProcessExecutor({ registry, store: artifacts, runtime, pool });
+  const analyzer = createAnalyzer(registry, runtime);
+  const hub = new RunEventHub();
+  const baseDir = resolve(opts.baseDir ?? process.cwd());
+  const info = () => ({
+    executor: "in-process (worker threads)",
+    database: db.describe(),
+    artifacts: artifacts.root,
+    tfBackend: executor.tfBackend() ?? "not loaded yet",
+  });
+  const runService = new InProcessRunService({ db, executor, analyzer, hub, info, baseDir });
+
+  return {
+    registry,
+    db,
+    artifacts,
+    runs: runService,
+    runService,
+    async analyze(workflow) {
+      const plan = await analyzer.analyze(workflow, baseDir);
+      return { issues: plan.issues, infos: plan.infos };
+    },
+    preview: (hash, portType, limit) => previewArtifact(artifacts, runtime, hash, portType as PortType, limit),
+    async upload(name, bytes) {
+      const safe = name.replace(/[^\w.\-]+/g, "_").slice(-120) || "upload";
+      const dir = join(dataDir, "uploads", sha256(bytes).slice(0, 16));
+      await mkdir(dir, { recursive: true });
+      const path = join(dir, safe);
+      await writeFile(path, bytes);
+      return { path };
+    },
+    info,
+    async close() {
+      await executor.close();
+      await runtime.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * `npm run bench`: every benchmark, each reported next to a baseline measured in the same run. Results are
+ * recorded by hand, with date and machine, in docs/performance.md. Pass section names to run a subset.
+ */
+import { cpus } from "node:os";
+import { benchFoundation } from "./foundation.bench";
+import { printResults, type BenchResult } from "./stats";
+
+const sections: Record<string, () => Promise<BenchResult[]>> = {
+  foundation: benchFoundation,
+};
+
+const wanted = process.argv.slice(2);
+console.log(`# Lattice benchmarks — ${new Date().toISOString()} — ${cpus().length}× ${cpus()[0]?.model ?? "cpu"}, node ${process.version}`);
+for (const [name, fn] of Object.entries(sections)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  printResults(name, await fn());
+}
