@@ -4,7 +4,20 @@
  */
 import type { AnyNodeDefinition } from "./core/define-node";
 import { createRegistry } from "./core/registry";
+import fileSource from "./sources/file-source";
+import sampleDataset from "./sources/sample-dataset";
+import selectColumns from "./features/select-columns";
+import trainTestSplit from "./features/train-test-split";
+import logisticRegression from "./training/logistic-regression";
+import classificationMetrics from "./evaluation/classification-metrics";
 
-export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [];
+export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
+  fileSource,
+  sampleDataset,
+  selectColumns,
+  trainTestSplit,
+  logisticRegression,
+  classificationMetrics,
+] as unknown as AnyNodeDefinition[];
 
 export const registry = createRegistry(NODE_DEFINITIONS);

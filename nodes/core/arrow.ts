@@ -2,7 +2,7 @@
  * Column-level helpers over Apache Arrow tables. Nodes read whole columns into typed arrays (never arrays
  * of row objects) and build result tables from columns.
  */
-import { Bool, DataType, Float64, Int32, RecordBatch, Schema, Table, Utf8, makeVector, tableFromArrays, vectorFromArray, type Vector } from "apache-arrow";
+import { Bool, DataType, Float64, Int32, RecordBatch, Schema, Table, Utf8, makeData, makeVector, tableFromArrays, vectorFromArray, type Data, type Vector } from "apache-arrow";
 import type { ColumnInfo, DType, TableInfo } from "./schema";
 import { fail } from "./errors";
 
@@ -113,3 +113,69 @@ function withRolesFrom(t: Table, from: Table): Table {
 }
 
 export { tableFromArrays, Int32 };
+
+/**
+ * Rows at the given indices, like {@link takeRows} (same values, types and roles) but column-wise: typed-array
+ * gathers for numbers, dates and timestamps, byte copies for strings. Use it for whole-table reorderings
+ * (splits, shuffles, folds), where takeRows' per-cell path costs seconds on large tables.
+ */
+export function gatherRows(table: Table, indices: ArrayLike<number>): Table {
+  if (table.batches.length !== 1) return takeRows(table, indices);
+  const batch = table.batches[0]!;
+  const children = batch.data.children.map((d, c) => gatherData(d, indices) ?? takeRows(table.selectAt([c]), indices).batches[0]!.data.children[0]!);
+  const struct = makeData({ type: batch.data.type, length: indices.length, nullCount: 0, children });
+  return new Table(table.schema, [new RecordBatch(table.schema, struct)]);
+}
+
+/** One column's gather, or undefined for types without a fast path. */
+function gatherData(d: Data, idx: ArrayLike<number>): Data | undefined {
+  const m = idx.length;
+  const t = d.type;
+  // Validity bitmaps are not sliced with the Data (values buffers are), hence `d.offset` only here.
+  let nullBitmap: Uint8Array | undefined;
+  let nullCount = 0;
+  if (d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0) {
+    const src = d.nullBitmap;
+    nullBitmap = new Uint8Array((m + 7) >> 3);
+    for (let i = 0; i < m; i++) {
+      const bit = d.offset + idx[i]!;
+      if ((src[bit >> 3]! >> (bit & 7)) & 1) nullBitmap[i >> 3]! |= 1 << (i & 7);
+      else nullCount++;
+    }
+  }
+  const common = { type: t, length: m, nullCount, nullBitmap } as const;
+  if (DataType.isInt(t) || DataType.isFloat(t) || DataType.isDate(t) || DataType.isTimestamp(t)) {
+    const values = d.values as Float64Array;
+    if (d.stride !== 1) return undefined;
+    const out = new (values.constructor as Float64ArrayConstructor)(m);
+    for (let i = 0; i < m; i++) out[i] = values[idx[i]!]!;
+    return makeData({ ...common, data: out } as never);
+  }
+  if (DataType.isBool(t)) {
+    const bits = d.values as Uint8Array;
+    const out = new Uint8Array((m + 7) >> 3);
+    for (let i = 0; i < m; i++) {
+      const bit = d.offset + idx[i]!;
+      if ((bits[bit >> 3]! >> (bit & 7)) & 1) out[i >> 3]! |= 1 << (i & 7);
+    }
+    return makeData({ ...common, data: out } as never);
+  }
+  if (DataType.isUtf8(t)) {
+    const offsets = d.valueOffsets as Int32Array;
+    const bytes = d.values as Uint8Array;
+    const outOffsets = new Int32Array(m + 1);
+    let total = 0;
+    for (let i = 0; i < m; i++) {
+      const r = idx[i]!;
+      total += offsets[r + 1]! - offsets[r]!;
+      outOffsets[i + 1] = total;
+    }
+    const out = new Uint8Array(total);
+    for (let i = 0; i < m; i++) {
+      const r = idx[i]!;
+      out.set(bytes.subarray(offsets[r]!, offsets[r + 1]!), outOffsets[i]!);
+    }
+    return makeData({ ...common, valueOffsets: outOffsets, data: out } as never);
+  }
+  return undefined;
+}

@@ -73,8 +73,13 @@ export interface NodeDefinition<
   resources?: ResourceHints;
   /** Name of the metric shown on the node's face (e.g. `roc_auc`). */
   keyMetric?: string;
-  /** Node does no I/O and is deterministic; false disables caching (e.g. a URL source without a version). */
+  /** False disables caching (e.g. a URL source whose content cannot be fingerprinted). */
   cacheable?: boolean;
+  /**
+   * For nodes that read outside data: a cheap identity of that data (e.g. a file's path, size and mtime),
+   * made part of the cache key, so an unchanged file is served from cache and an edited one is re-read.
+   */
+  fingerprint?: (args: { params: z.output<P>; resolvePath: (path: string) => string }) => Promise<string>;
 }
 
 /** Type-checks a definition and keeps its precise port/param types. */

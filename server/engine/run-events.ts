@@ -76,7 +76,6 @@ export async function* streamRunEvents(
       yield e;
       if (e.type === "run-finished") return;
     }
-    if (!hub.isActive(runId) && !queue.length) return; // finished (or unknown) run: the past was everything
     while (!signal.aborted) {
       while (queue.length) {
         const e = queue.shift()!;
@@ -85,6 +84,7 @@ export async function* streamRunEvents(
         yield e;
         if (e.type === "run-finished") return;
       }
+      if (!hub.isActive(runId)) return; // finished (or not running here): the past was everything
       await new Promise<void>((r) => (wake = r));
       wake = undefined;
     }

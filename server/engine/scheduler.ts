@@ -4,6 +4,7 @@
  * cache, skips the descendants of a failed node and turns Cancel into an aborted signal everywhere.
  * How a node is actually executed (inline, worker thread, BullMQ job) is the `dispatch` collaborator.
  */
+import { isAbsolute, resolve } from "node:path";
 import { describeError, type NodeErrorInfo } from "../../nodes/core/errors";
 import type { PlanNode } from "../graph/compile-graph";
 import { cacheKey } from "../graph/cache-key";
@@ -22,6 +23,16 @@ export interface SchedulerDeps {
 }
 
 const isAbort = (e: unknown) => e instanceof Error && e.name === "AbortError";
+
+/** kind@version + params + input hashes, plus the node's fingerprint of outside data when it has one. */
+async function nodeCacheKey(node: PlanNode, inputs: Record<string, ArtifactRef>, baseDir?: string): Promise<string> {
+  const hashes: Record<string, string> = Object.fromEntries(Object.entries(inputs).map(([p, r]) => [p, r.hash]));
+  if (node.def.fingerprint) {
+    const resolvePath = (p: string) => (isAbsolute(p) ? p : resolve(baseDir ?? process.cwd(), p));
+    hashes["@fingerprint"] = await node.def.fingerprint({ params: node.params, resolvePath });
+  }
+  return cacheKey(node.kind, node.version, node.params, hashes);
+}
 
 export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: AbortSignal): Promise<RunResult> {
   const now = deps.clock ?? Date.now;
@@ -64,8 +75,17 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
   const runNode = async (node: PlanNode): Promise<void> => {
     const inputs: Record<string, ArtifactRef> = {};
     for (const [port, src] of Object.entries(node.inputs)) inputs[port] = outcomes[src.node]!.outputs[src.port]!;
-    const key = cacheKey(node.kind, node.version, node.params, Object.fromEntries(Object.entries(inputs).map(([p, r]) => [p, r.hash])));
     const started = now();
+    let key: string;
+    try {
+      key = await nodeCacheKey(node, inputs, req.baseDir);
+    } catch (e) {
+      const error = describeError(e);
+      settle(node.id, { status: "failed", cached: false, durationMs: now() - started, outputs: {}, metrics: {}, error });
+      deps.emit({ type: "failed", nodeId: node.id, error, durationMs: now() - started });
+      skipDescendants(node.id, `An upstream node ("${node.label}") failed.`);
+      return;
+    }
 
     if (!req.noCache && node.def.cacheable !== false) {
       const hit = await deps.store.getCache(key);

@@ -46,7 +46,7 @@ interface ColumnWriter {
   write(vec: RawVector, data: Data, start: number, n: number): void;
 }
 
-/** Is row `i` of `data` (relative to its own offset) valid? */
+/** Is row `i` of `data` valid? The validity bitmap is not sliced with the Data, so `offset` applies. */
 function valid(data: Data, i: number): boolean {
   const bm = data.nullBitmap;
   if (!bm || bm.length === 0 || data.nullCount === 0) return true;
@@ -82,7 +82,8 @@ function sameLayout(b: DuckDbBindings, duckType: DuckDBType, nanIsNull: boolean)
   return {
     duckType,
     write(vec, data, start, n) {
-      const values = (data.values as TypedArray).subarray(data.offset + start, data.offset + start + n);
+      // Arrow JS slices fixed-width value buffers when it slices Data: `values[0]` is row 0 whatever `offset` is.
+      const values = (data.values as TypedArray).subarray(start, start + n);
       copyValues(b, vec, values);
       const floats = nanIsNull ? (values as Float64Array) : null;
       writeValidity(b, vec, validityBytes(n, (j) => !valid(data, start + j) || (floats !== null && Number.isNaN(floats[j]!))));
@@ -115,7 +116,7 @@ function utf8Writer(b: DuckDbBindings, large: boolean): ColumnWriter {
       const nulls = validityBytes(n, (j) => !valid(data, start + j));
       for (let j = 0; j < n; j++) {
         if (nulls && ((nulls[j >> 3]! >> (j & 7)) & 1) === 0) continue;
-        const i = data.offset + start + j;
+        const i = start + j; // value offsets are pre-sliced too (unlike the validity and Bool bitmaps)
         const from = large ? Number(offsets[i]) : (offsets[i] as number);
         const to = large ? Number(offsets[i + 1]) : (offsets[i + 1] as number);
         b.vector_assign_string_element_len(vec, j, bytes.subarray(from, to));
@@ -196,7 +197,7 @@ export async function registerArrowTable(con: DuckDBConnection, name: string, ta
   const columns = fields.map((f, c) => `${quoteIdent(f.name)} ${writers[c]!.duckType.toString()}`);
   await con.run(`CREATE TEMP TABLE ${quoteIdent(name)} (${columns.join(", ")})`);
   if (fields.length === 0 || table.numRows === 0) return;
-  const appender = await con.createAppender(name, "temp");
+  const appender = await con.createAppender(name, null, "temp");
   try {
     const types = writers.map((w) => w.duckType);
     for (const batch of table.batches) {

@@ -267,9 +267,11 @@ class VarcharBuilder implements ColumnBuilder {
     const b = this.b;
     const buf = this.buf;
     const headers = b.vector_get_data(vec, n * 16);
-    const view = new DataView(headers.buffer, headers.byteOffset, n * 16);
+    // Headers are 16-byte aligned: word 4j is string j's byte length.
+    const words = new Uint32Array(headers.buffer, headers.byteOffset, n * 4);
     const validity = b.vector_get_validity(vec, Math.ceil(n / 64) * 8);
     const trim = this.opts.trimStrings === true;
+    const checkNull = this.nullBytes.length > 0;
     for (let j = 0; j < n; j++) {
       const row = at + j;
       if (validity && ((validity[j >> 3]! >> (j & 7)) & 1) === 0) {
@@ -277,7 +279,7 @@ class VarcharBuilder implements ColumnBuilder {
         buf.close(row);
         continue;
       }
-      const len = view.getUint32(j * 16, true);
+      const len = words[j * 4]!;
       let src: Uint8Array;
       let start: number;
       if (len <= 12) {
@@ -292,14 +294,17 @@ class VarcharBuilder implements ColumnBuilder {
         while (start < end && src[start] === SPACE) start++;
         while (end > start && src[end - 1] === SPACE) end--;
       }
-      if (this.nullBytes.length && this.isNullString(src, start, end)) {
+      if (checkNull && this.isNullString(src, start, end)) {
         buf.nulls.setNull(row);
         buf.close(row);
         continue;
       }
       buf.reserve(end - start);
-      buf.bytes.set(src.subarray(start, end), buf.used);
-      buf.used += end - start;
+      // A plain loop beats subarray()+set() for the short strings typical of categorical columns (no allocation).
+      const bytes = buf.bytes;
+      let o = buf.used;
+      for (let k = start; k < end; k++) bytes[o++] = src[k]!;
+      buf.used = o;
       buf.close(row);
     }
   }

@@ -15,6 +15,8 @@ export interface LoadedTf {
   tf: TF;
   /** tfjs backend name in use: `tensorflow` (native, CPU or GPU), `wasm` or `cpu`. */
   backend: string;
+  /** The one-line account logged at load: what was chosen and why the others were skipped. */
+  detail: string;
 }
 
 type Choice = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
@@ -44,8 +46,10 @@ async function pick(forced: string | undefined): Promise<LoadedTf> {
     try {
       const r = await TRY[choice]();
       const why = want ? "forced by LATTICE_TF_BACKEND" : skipped.length ? `skipped ${skipped.join("; ")}` : "first choice";
-      console.info(`[lattice] TensorFlow.js backend: ${r.backend}${r.note ? ` (${r.note})` : ""}; ${why}`);
-      return { tf: r.tf, backend: r.backend };
+      const detail = `TensorFlow.js backend: ${r.backend}${r.note ? ` (${r.note})` : ""}; ${why}`;
+      // stderr, not stdout: CLI commands print their results on stdout.
+      console.error(`[lattice] ${detail}`);
+      return { tf: r.tf, backend: r.backend, detail };
     } catch (e) {
       if (want) throw new Error(`LATTICE_TF_BACKEND=${want} could not load: ${message(e)}`, { cause: e });
       skipped.push(`${choice}: ${message(e)}`);

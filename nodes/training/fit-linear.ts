@@ -1,0 +1,120 @@
+/**
+ * Minibatch training of a linear classifier (logistic regression; softmax regression for more than two
+ * classes) with TensorFlow.js. Runs on raw variables with our own seeded shuffling, because `model.fit`
+ * shuffles with Math.random and cannot be made repeatable; the result is packed into a one-layer layers
+ * model so it saves and loads in the standard format.
+ */
+import type { LayersModel, Scalar, Tensor, Tensor2D } from "@tensorflow/tfjs";
+import type { TF } from "../core/context";
+import { mulberry32, shuffleInPlace } from "../core/random";
+
+export interface LinearFitOptions {
+  epochs: number;
+  learningRate: number;
+  batchSize: number;
+  /** Keras-style penalty `l2 * sum(W²)` added to the mean cross-entropy (the intercept is not penalized). */
+  l2: number;
+  seed: number;
+  /** Fraction of rows held out (seeded, before training) to report `val_loss`; 0 = none. */
+  validationFraction: number;
+}
+
+export interface LinearFitHooks {
+  signal: AbortSignal;
+  /** After each epoch (1-based) with the mean cross-entropy on the training rows (and held-out rows). */
+  onEpoch(epoch: number, loss: number, valLoss: number | undefined): void;
+}
+
+export interface LinearFitInput {
+  /** rows × width, row-major (preprocess.ts output). */
+  x: Float32Array;
+  width: number;
+  /** Class code per row, 0..classes-1. */
+  y: Int32Array;
+  classes: number;
+}
+
+/** Let timers and abort events run about this often (ms); a Cancel arrives as an event, so we must yield. */
+const YIELD_EVERY_MS = 25;
+
+export async function fitLinear(tf: TF, data: LinearFitInput, opts: LinearFitOptions, hooks: LinearFitHooks): Promise<LayersModel> {
+  const n = data.y.length;
+  const units = data.classes === 2 ? 1 : data.classes;
+  const random = mulberry32(opts.seed);
+  const order = shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), random);
+  const nVal = Math.min(n - 1, Math.round(n * opts.validationFraction));
+  const trainRows = order.slice(nVal);
+  const valRows = order.slice(0, nVal);
+
+  const held: Tensor[] = [];
+  const keep = <T extends Tensor>(t: T): T => (held.push(t), t);
+  const optimizer = tf.train.adam(opts.learningRate);
+  try {
+    const [xTrain, yTrain] = rowsTensors(tf, data, trainRows, units).map(keep) as [Tensor2D, Tensor2D];
+    const [xVal, yVal] = nVal ? (rowsTensors(tf, data, valRows, units).map(keep) as [Tensor2D, Tensor2D]) : [undefined, undefined];
+    const W = keep(tf.variable(tf.initializers.glorotUniform({ seed: opts.seed }).apply([data.width, units]) as Tensor2D, true));
+    const b = keep(tf.variable(tf.zeros([units]), true));
+    const lossOf = (x: Tensor2D, y: Tensor2D): Scalar => {
+      const logits = tf.add(tf.matMul(x, W), b) as Tensor2D;
+      return units === 1 ? tf.losses.sigmoidCrossEntropy(y, logits) : tf.losses.softmaxCrossEntropy(y, logits);
+    };
+    const evalLoss = (x: Tensor2D, y: Tensor2D) => tf.tidy(() => lossOf(x, y)).dataSync()[0]!;
+
+    const batch = Math.max(1, Math.min(opts.batchSize, trainRows.length));
+    let lastYield = performance.now();
+    for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+      shuffleInPlace(trainRows, random);
+      for (let start = 0; start < trainRows.length; start += batch) {
+        if (performance.now() - lastYield > YIELD_EVERY_MS) {
+          await yieldToEventLoop();
+          lastYield = performance.now();
+        }
+        hooks.signal.throwIfAborted();
+        // Batches are assembled in JS: tf.gather on the wasm backend costs ~3 ms per 1k rows, more than the step.
+        const [xb, yb] = rowsTensors(tf, data, trainRows.subarray(start, start + batch), units);
+        tf.tidy(() => {
+          // Cross-entropy on sigmoid/softmax outputs has the gradient (p - y) / B w.r.t. the logits for both
+          // heads, so the step needs no gradient tape: about half the ops of optimizer.minimize.
+          const logits = tf.add(tf.matMul(xb, W), b);
+          const err = tf.div(tf.sub(units === 1 ? tf.sigmoid(logits) : tf.softmax(logits), yb), xb.shape[0]);
+          let gW = tf.matMul(xb, err, true, false);
+          if (opts.l2 > 0) gW = tf.add(gW, tf.mul(2 * opts.l2, W));
+          optimizer.applyGradients([
+            { name: W.name, tensor: gW },
+            { name: b.name, tensor: tf.sum(err, 0) },
+          ]);
+        });
+        xb.dispose();
+        yb.dispose();
+      }
+      hooks.onEpoch(epoch, evalLoss(xTrain, yTrain), xVal && yVal ? evalLoss(xVal, yVal) : undefined);
+    }
+    hooks.signal.throwIfAborted();
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ units, inputShape: [data.width], activation: units === 1 ? "sigmoid" : "softmax", name: "linear" })],
+    });
+    model.setWeights([W, b]);
+    return model;
+  } finally {
+    optimizer.dispose();
+    for (const t of held) t.dispose();
+  }
+}
+
+/** Rows `rows` of the data as tensors: features and targets (0/1 column for one unit, one-hot otherwise). */
+function rowsTensors(tf: TF, data: LinearFitInput, rows: Int32Array, units: number): [Tensor2D, Tensor2D] {
+  const d = data.width;
+  const x = new Float32Array(rows.length * d);
+  const y = new Float32Array(rows.length * units);
+  rows.forEach((r, i) => {
+    x.set(data.x.subarray(r * d, r * d + d), i * d);
+    const c = data.y[r]!;
+    if (units === 1) y[i] = c;
+    else y[i * units + c] = 1;
+  });
+  return [tf.tensor2d(x, [rows.length, d]), tf.tensor2d(y, [rows.length, units])];
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}

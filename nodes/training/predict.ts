@@ -1,0 +1,68 @@
+/**
+ * Scoring a trained `tfjs-layers` classifier: shared by the metrics node, batch scoring and published
+ * endpoints, so all of them see the same numbers for the same rows. The stored preprocessing is applied in
+ * float64 (preprocess.ts), then the network runs on the current backend; for a given backend the result is
+ * deterministic and does not depend on how the table is chunked into batches.
+ */
+import type { LayersModel, Tensor } from "@tensorflow/tfjs";
+import type { Table } from "apache-arrow";
+import type { TF } from "../core/context";
+import { fail } from "../core/errors";
+import type { ModelValue } from "../core/values";
+import { readLayersModel, type ClassifierState } from "./model-files";
+import { applyPreprocess } from "./preprocess";
+
+export interface LoadedModel {
+  value: ModelValue;
+  layers: LayersModel;
+  state: ClassifierState;
+  /** Output order: `proba[i * k + j]` is the probability of `classes[j]`. */
+  classes: string[];
+  /** Frees the weights' tensors. */
+  dispose(): void;
+}
+
+export interface Probabilities {
+  classes: string[];
+  /** rows × classes, row-major. */
+  proba: Float64Array;
+}
+
+/** Rows per forward pass: bounds memory for large tables; results are identical for any chunk size. */
+const CHUNK = 8192;
+
+export async function loadModel(value: ModelValue, tf: TF): Promise<LoadedModel> {
+  const state = value.state as ClassifierState | undefined;
+  const classes = value.info.classes;
+  if (value.format !== "tfjs-layers" || !state?.preprocess || !classes || classes.length < 2)
+    fail("unsupported_model", `This model (${value.info.algorithm ?? value.format}) cannot be scored as a classifier here.`, "model");
+  const layers = await readLayersModel(value, tf);
+  return { value, layers, state, classes, dispose: () => layers.dispose() };
+}
+
+/** Class probabilities for every row of `table` (which must hold all the model's feature columns). */
+export async function predictProba(model: LoadedModel, table: Table, tf: TF): Promise<Probabilities> {
+  const { state, classes, layers } = model;
+  const k = classes.length;
+  const d = state.preprocess.outputs.length;
+  const n = table.numRows;
+  const proba = new Float64Array(n * k);
+  for (let start = 0; start < n; start += CHUNK) {
+    const part = table.slice(start, Math.min(n, start + CHUNK));
+    const x = applyPreprocess(state.preprocess, part);
+    const rows = part.numRows;
+    const out = tf.tidy(() => layers.predict(tf.tensor2d(x, [rows, d])) as Tensor);
+    const p = (await out.data()) as Float32Array;
+    out.dispose();
+    if (state.output === "sigmoid") {
+      for (let i = 0; i < rows; i++) {
+        const q = p[i]!;
+        proba[(start + i) * 2] = 1 - q;
+        proba[(start + i) * 2 + 1] = q;
+      }
+    } else {
+      for (let i = 0; i < rows * k; i++) proba[start * k + i] = p[i]!;
+    }
+  }
+  return { classes, proba };
+}
