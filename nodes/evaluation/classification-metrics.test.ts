@@ -36,13 +36,15 @@ async function userError(p: Promise<unknown>): Promise<NodeUserError> {
 describe("evaluation/classification-metrics", () => {
   it("measures a binary model and outputs scored rows, ROC and confusion charts", async () => {
     const data = binaryTable(300, 8);
+    const tf = await testRuntime().tf();
+    const before = tf.memory().numTensors;
     const out = await evaluate(binaryModel, data);
+    expect(tf.memory().numTensors).toBe(before); // the loaded model and scoring tensors were freed
     const v = out.metrics.values;
     expect(Object.keys(v).sort()).toEqual(["accuracy", "f1", "log_loss", "precision", "recall", "roc_auc"]);
     expect(v.roc_auc).toBeGreaterThan(0.97);
 
     // Same numbers as scoring by hand with predict.ts and metrics.ts.
-    const tf = await testRuntime().tf();
     const loaded = await loadModel(binaryModel, tf);
     const { proba } = await predictProba(loaded, data, tf);
     loaded.dispose();

@@ -11,7 +11,7 @@ import { p } from "../core/params";
 import { port } from "../core/ports";
 import type { MetricsValue } from "../core/values";
 import { compare } from "../training/columns";
-import { loadModel, predictProba } from "../training/predict";
+import { checkClassifier, loadModel, predictProba } from "../training/predict";
 import { confusionChart, rocChart } from "./charts";
 import { accuracy, averagedScores, classScores, confusionMatrix, logLoss, rocAuc, rocAucOvr, rocCurve } from "./metrics";
 
@@ -59,10 +59,10 @@ export default defineNode({
   async run({ inputs, params, ctx }) {
     const { model, data } = inputs;
     if (data.numRows === 0) fail("no_rows", "The data table has no rows to evaluate.", "data");
+    const { classes } = checkClassifier(model);
     const label = params.label || model.info.label;
     if (!label) fail("no_label", "Pick the label column: the model does not say which column it predicts.", "label");
     if (!data.getChild(label)) fail("unknown_column", `The label column "${label}" is not in the data table.`, "label");
-    const classes = model.info.classes ?? [];
     const binary = classes.length === 2;
     const positive = params.positiveClass || (binary ? classes[1]! : "");
     if (positive && !classes.includes(positive))

@@ -52,13 +52,19 @@ export async function fitLinear(tf: TF, data: LinearFitInput, opts: LinearFitOpt
   try {
     const [xTrain, yTrain] = rowsTensors(tf, data, trainRows, units).map(keep) as [Tensor2D, Tensor2D];
     const [xVal, yVal] = nVal ? (rowsTensors(tf, data, valRows, units).map(keep) as [Tensor2D, Tensor2D]) : [undefined, undefined];
-    const W = keep(tf.variable(tf.initializers.glorotUniform({ seed: opts.seed }).apply([data.width, units]) as Tensor2D, true));
-    const b = keep(tf.variable(tf.zeros([units]), true));
+    // Inside tidy so the initial-value tensors are freed; variables survive a tidy.
+    const W = keep(tf.tidy(() => tf.variable(tf.initializers.glorotUniform({ seed: opts.seed }).apply([data.width, units]) as Tensor2D, true)));
+    const b = keep(tf.tidy(() => tf.variable(tf.zeros([units]), true)));
     const lossOf = (x: Tensor2D, y: Tensor2D): Scalar => {
       const logits = tf.add(tf.matMul(x, W), b) as Tensor2D;
       return units === 1 ? tf.losses.sigmoidCrossEntropy(y, logits) : tf.losses.softmaxCrossEntropy(y, logits);
     };
-    const evalLoss = (x: Tensor2D, y: Tensor2D) => tf.tidy(() => lossOf(x, y)).dataSync()[0]!;
+    const evalLoss = (x: Tensor2D, y: Tensor2D) => {
+      const loss = tf.tidy(() => lossOf(x, y));
+      const v = loss.dataSync()[0]!;
+      loss.dispose();
+      return v;
+    };
 
     const batch = Math.max(1, Math.min(opts.batchSize, trainRows.length));
     let lastYield = performance.now();

@@ -80,7 +80,10 @@ describe("training/logistic-regression", () => {
 
   it("is deterministic for a seed and changes with it", async () => {
     const t = binaryTable(300, 3);
+    const tf = await testRuntime().tf();
+    const before = tf.memory().numTensors;
     const a = await train(t, { label: "label", seed: 5 });
+    expect(tf.memory().numTensors).toBe(before); // every training tensor was disposed
     const b = await train(t, { label: "label", seed: 5 });
     const c = await train(t, { label: "label", seed: 6 });
     expect(b.model.files[WEIGHTS_BIN]).toEqual(a.model.files[WEIGHTS_BIN]);

@@ -31,11 +31,17 @@ export interface Probabilities {
 /** Rows per forward pass: bounds memory for large tables; results are identical for any chunk size. */
 const CHUNK = 8192;
 
-export async function loadModel(value: ModelValue, tf: TF): Promise<LoadedModel> {
+/** Fails (user error) unless `value` is a classifier this module can score; cheap, no tfjs needed. */
+export function checkClassifier(value: ModelValue): { state: ClassifierState; classes: string[] } {
   const state = value.state as ClassifierState | undefined;
   const classes = value.info.classes;
   if (value.format !== "tfjs-layers" || !state?.preprocess || !classes || classes.length < 2)
     fail("unsupported_model", `This model (${value.info.algorithm ?? value.format}) cannot be scored as a classifier here.`, "model");
+  return { state, classes };
+}
+
+export async function loadModel(value: ModelValue, tf: TF): Promise<LoadedModel> {
+  const { state, classes } = checkClassifier(value);
   const layers = await readLayersModel(value, tf);
   return { value, layers, state, classes, dispose: () => layers.dispose() };
 }
