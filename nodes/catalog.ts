@@ -9,6 +9,7 @@ import sampleDataset from "./sources/sample-dataset";
 import selectColumns from "./features/select-columns";
 import trainTestSplit from "./features/train-test-split";
 import logisticRegression from "./training/logistic-regression";
+import gradientBoosting from "./training/gradient-boosting";
 import classificationMetrics from "./evaluation/classification-metrics";
 
 export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
@@ -17,6 +18,7 @@ export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
   selectColumns,
   trainTestSplit,
   logisticRegression,
+  gradientBoosting,
   classificationMetrics,
 ] as unknown as AnyNodeDefinition[];
 

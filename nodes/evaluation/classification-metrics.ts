@@ -11,7 +11,7 @@ import { p } from "../core/params";
 import { port } from "../core/ports";
 import type { MetricsValue } from "../core/values";
 import { compare } from "../training/columns";
-import { checkClassifier, loadModel, predictProba } from "../training/predict";
+import { checkClassifier, scoreClassifier } from "../training/predict";
 import { confusionChart, rocChart } from "./charts";
 import { accuracy, averagedScores, classScores, confusionMatrix, logLoss, rocAuc, rocAucOvr, rocCurve } from "./metrics";
 
@@ -80,14 +80,7 @@ export default defineNode({
     if (seen.size === 1)
       fail("single_class", `"${label}" has only one class ("${[...seen][0]}") in this data; these metrics need rows of at least two classes.`, "label");
 
-    const tf = await ctx.runtime.tf();
-    const loaded = await loadModel(model, tf);
-    let proba: Float64Array;
-    try {
-      proba = (await predictProba(loaded, data, tf)).proba;
-    } finally {
-      loaded.dispose();
-    }
+    const proba = (await scoreClassifier(model, data, () => ctx.runtime.tf())).proba;
     ctx.signal.throwIfAborted();
     ctx.progress(0.7);
 

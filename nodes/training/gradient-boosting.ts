@@ -71,7 +71,6 @@ export default defineNode({
   outputs: { model: port.model({ label: "Model" }), curve: port.chart({ label: "Loss curve" }) },
   params,
   resources: { heavy: true },
-  keyMetric: "val_loss",
   infer: ({ inputs, params }) => {
     const t = inputs.train?.table;
     if (!t) return {};

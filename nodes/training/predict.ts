@@ -11,6 +11,7 @@ import { fail } from "../core/errors";
 import type { ModelValue } from "../core/values";
 import { readLayersModel, type ClassifierState } from "./model-files";
 import { applyPreprocess } from "./preprocess";
+import { isGradientBoostingModel, predictGradientBoosting } from "./gradient-boosting";
 
 export interface LoadedModel {
   value: ModelValue;
@@ -32,7 +33,16 @@ export interface Probabilities {
 const CHUNK = 8192;
 
 /** Fails (user error) unless `value` is a classifier this module can score; cheap, no tfjs needed. */
-export function checkClassifier(value: ModelValue): { state: ClassifierState; classes: string[] } {
+export function checkClassifier(value: ModelValue): { classes: string[] } {
+  if (isGradientBoostingModel(value)) {
+    const classes = value.info.classes;
+    if (!classes || classes.length < 2) fail("unsupported_model", "This gradient-boosting model is a regressor; it cannot be scored as a classifier.", "model");
+    return { classes };
+  }
+  return checkLayersClassifier(value);
+}
+
+function checkLayersClassifier(value: ModelValue): { state: ClassifierState; classes: string[] } {
   const state = value.state as ClassifierState | undefined;
   const classes = value.info.classes;
   if (value.format !== "tfjs-layers" || !state?.preprocess || !classes || classes.length < 2)
@@ -41,7 +51,7 @@ export function checkClassifier(value: ModelValue): { state: ClassifierState; cl
 }
 
 export async function loadModel(value: ModelValue, tf: TF): Promise<LoadedModel> {
-  const { state, classes } = checkClassifier(value);
+  const { state, classes } = checkLayersClassifier(value);
   const layers = await readLayersModel(value, tf);
   return { value, layers, state, classes, dispose: () => layers.dispose() };
 }
@@ -71,4 +81,23 @@ export async function predictProba(model: LoadedModel, table: Table, tf: TF): Pr
     }
   }
   return { classes, proba };
+}
+
+/**
+ * Class probabilities from any classifier Lattice trains: TensorFlow.js models (logistic regression, MLP)
+ * and gradient-boosted trees (plain typed-array code, no tfjs needed). The one entry point for the metrics
+ * node, batch scoring and endpoints.
+ */
+export async function scoreClassifier(value: ModelValue, table: Table, getTf: () => Promise<TF>): Promise<Probabilities> {
+  if (isGradientBoostingModel(value)) {
+    checkClassifier(value);
+    return predictGradientBoosting(value, table);
+  }
+  const tf = await getTf();
+  const loaded = await loadModel(value, tf);
+  try {
+    return await predictProba(loaded, table, tf);
+  } finally {
+    loaded.dispose();
+  }
 }

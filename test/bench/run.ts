@@ -4,10 +4,12 @@
  */
 import { cpus } from "node:os";
 import { benchFoundation } from "./foundation.bench";
+import { benchGbdt } from "./gbdt.bench";
 import { printResults, type BenchResult } from "./stats";
 
 const sections: Record<string, () => Promise<BenchResult[]>> = {
   foundation: benchFoundation,
+  gbdt: benchGbdt,
 };
 
 const wanted = process.argv.slice(2);

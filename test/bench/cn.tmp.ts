@@ -1,0 +1,3 @@
+import { benchCodeNode } from "./code-node.bench";
+import { printResults } from "./stats";
+printResults("code", await benchCodeNode());
