@@ -1,9 +1,8 @@
 import type { Table } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeTestRuntime, makeContext, testRuntime } from "../../test/helpers/node-context";
+import { closeTestRuntime, makeContext, testRuntime, userError } from "../../test/helpers/node-context";
 import { binaryTable, multiclassTable } from "../../test/nodes/synthetic-classification";
 import { tableFromColumns, tableInfo } from "../core/arrow";
-import { NodeUserError } from "../core/errors";
 import type { ModelValue } from "../core/values";
 import lr from "../training/logistic-regression";
 import { loadModel, predictProba } from "../training/predict";
@@ -22,15 +21,6 @@ afterAll(closeTestRuntime);
 
 function evaluate(model: ModelValue, data: Table, params: Record<string, unknown> = {}, ctx = makeContext()) {
   return cm.run({ inputs: { model, data }, params: cm.params.parse(params), ctx });
-}
-
-async function userError(p: Promise<unknown>): Promise<NodeUserError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(NodeUserError);
-  return e as NodeUserError;
 }
 
 describe("evaluation/classification-metrics", () => {

@@ -1,8 +1,7 @@
 import { expect, test } from "vitest";
 import { tableFromColumns, tableInfo } from "../core/arrow";
-import { NodeUserError } from "../core/errors";
 import type { PortInfo } from "../core/schema";
-import { makeContext } from "../../test/helpers/node-context";
+import { makeContext, userError } from "../../test/helpers/node-context";
 import selectColumns from "./select-columns";
 
 const input = () =>
@@ -12,15 +11,6 @@ const input = () =>
   );
 const params = (p: Record<string, unknown>) => selectColumns.params.parse(p);
 const run = (p: Record<string, unknown>) => selectColumns.run({ inputs: { table: input() }, params: params(p), ctx: makeContext() });
-
-async function userError(p: Promise<unknown>): Promise<NodeUserError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(NodeUserError);
-  return e as NodeUserError;
-}
 
 test("defaults keep everything as it is", async () => {
   expect(params({})).toEqual({ columns: [], label: "", sensitive: [] });

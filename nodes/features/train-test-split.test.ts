@@ -1,7 +1,6 @@
 import { expect, test } from "vitest";
 import { stringColumn, tableFromColumns, tableInfo } from "../core/arrow";
-import { NodeUserError } from "../core/errors";
-import { makeContext } from "../../test/helpers/node-context";
+import { makeContext, userError } from "../../test/helpers/node-context";
 import split, { allocateTestRows } from "./train-test-split";
 
 const params = (p: Record<string, unknown>) => split.params.parse(p);
@@ -16,15 +15,6 @@ function table(counts: number[]) {
 }
 const ids = (t: import("apache-arrow").Table) => Array.from(t.getChild("id")!.toArray() as Float64Array);
 const run = (t: import("apache-arrow").Table, p: Record<string, unknown>) => split.run({ inputs: { table: t }, params: params(p), ctx: makeContext() });
-
-async function userError(p: Promise<unknown>): Promise<NodeUserError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(NodeUserError);
-  return e as NodeUserError;
-}
 
 test("defaults parse; fractions outside (0, 1) are refused", () => {
   expect(params({})).toEqual({ testFraction: 0.2, seed: 0, stratify: "", shuffle: true });

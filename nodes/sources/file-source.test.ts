@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { tableInfo } from "../core/arrow";
-import { NodeUserError } from "../core/errors";
-import { closeTestRuntime, makeContext } from "../../test/helpers/node-context";
+import { closeTestRuntime, makeContext, userError } from "../../test/helpers/node-context";
 import fileSource, { PROBE_ROWS } from "./file-source";
 
 const ADULT = "/work/shared/datasets/adult.csv";
@@ -12,15 +11,6 @@ const dir = mkdtempSync(join(tmpdir(), "lattice-file-source-"));
 afterAll(closeTestRuntime);
 
 const params = (p: Record<string, unknown>) => fileSource.params.parse(p);
-
-async function userError(p: Promise<unknown>): Promise<NodeUserError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(NodeUserError);
-  return e as NodeUserError;
-}
 
 test("defaults parse and treat ?, NA and empty cells as missing", () => {
   expect(fileSource.params.parse({})).toEqual({ path: "", format: "auto", nullStrings: ["?", "NA", ""] });

@@ -1,6 +1,6 @@
 import { DateDay, Table, vectorFromArray } from "apache-arrow";
 import { afterAll, describe, expect, it } from "vitest";
-import { closeTestRuntime, makeContext, testRuntime, type RecordingContext } from "../../test/helpers/node-context";
+import { closeTestRuntime, makeContext, testRuntime, type RecordingContext, userError } from "../../test/helpers/node-context";
 import { binaryTable, multiclassTable } from "../../test/nodes/synthetic-classification";
 import { tableFromColumns, tableInfo } from "../core/arrow";
 import { NodeUserError } from "../core/errors";
@@ -27,15 +27,6 @@ async function score(model: ModelValue, table: Table) {
   } finally {
     loaded.dispose();
   }
-}
-
-async function userError(p: Promise<unknown>): Promise<NodeUserError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(NodeUserError);
-  return e as NodeUserError;
 }
 
 /** P(positive) recomputed in float64 from weights.bin: checks that the files hold the model we think. */

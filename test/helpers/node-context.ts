@@ -1,10 +1,10 @@
 /**
  * A RunContext for node tests: real DuckDB/TensorFlow.js runtime, recorded progress/logs/metrics.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
+import { expect } from "vitest";
 import type { RunContext } from "../../nodes/core/context";
+import { NodeUserError } from "../../nodes/core/errors";
 import { createNodeRuntime, type ManagedRuntime } from "../../server/engine/runtime/node-runtime";
 
 export interface RecordingContext extends RunContext {
@@ -27,7 +27,6 @@ export async function closeTestRuntime() {
 export function makeContext(opts: { nodeId?: string; baseDir?: string } = {}): RecordingContext {
   const ac = new AbortController();
   const blobs = new Map<string, Uint8Array>();
-  const dir = mkdtempSync(join(tmpdir(), "lattice-node-"));
   const ctx: RecordingContext = {
     runId: "test-run",
     nodeId: opts.nodeId ?? "node",
@@ -56,6 +55,16 @@ export function makeContext(opts: { nodeId?: string; baseDir?: string } = {}): R
       get: async (h) => blobs.get(h) ?? new Uint8Array(),
     },
   };
-  void dir;
+
   return ctx;
+}
+
+/** Awaits a promise that must reject with a NodeUserError (a message for the user), and returns that error. */
+export async function userError(p: Promise<unknown>): Promise<NodeUserError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(NodeUserError);
+  return e as NodeUserError;
 }

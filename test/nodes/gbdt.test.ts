@@ -1,13 +1,12 @@
 import type { Table } from "apache-arrow";
 import { describe, expect, test } from "vitest";
 import { tableFromColumns, withRoles } from "../../nodes/core/arrow";
-import { isUserError, type NodeUserError } from "../../nodes/core/errors";
 import { mulberry32 } from "../../nodes/core/random";
 import type { ModelValue } from "../../nodes/core/values";
 import gradientBoosting, { predictGradientBoosting } from "../../nodes/training/gradient-boosting";
 import { fitBinning, applyBinning } from "../../nodes/training/gbdt/binning";
 import type { GbdtState } from "../../nodes/training/gbdt/model";
-import { makeContext, type RecordingContext } from "../helpers/node-context";
+import { makeContext, userError, type RecordingContext } from "../helpers/node-context";
 
 type Params = Parameters<typeof gradientBoosting.params.parse>[0];
 
@@ -15,15 +14,6 @@ async function fit(train: Table, params: Params, ctx: RecordingContext = makeCon
   return gradientBoosting.run({ inputs: { train }, params: gradientBoosting.params.parse(params), ctx });
 }
 
-async function userError(p: Promise<unknown>): Promise<NodeUserError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isUserError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a user error");
-}
 
 /** Probability of `classes[1]` per row. */
 function positive(model: ModelValue, table: Table): Float64Array {

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { Bool, DateDay, Int32, Table, TimeUnit, Timestamp, Utf8, makeVector, tableFromArrays, vectorFromArray } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { tableFromColumns, tableInfo } from "../../../nodes/core/arrow";
-import { NodeUserError } from "../../../nodes/core/errors";
 import { createDuckDbEngine, type DuckDbEngine } from "./duckdb-engine";
+import { userError } from "../../../test/helpers/node-context";
 
 const ADULT = "/work/shared/datasets/adult.csv";
 let engine: DuckDbEngine;
@@ -19,15 +19,6 @@ afterAll(async () => {
 });
 
 /** The user error a promise rejects with (fails the test when it resolves or throws something else). */
-async function userError(p: Promise<unknown>): Promise<NodeUserError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(NodeUserError);
-  return e as NodeUserError;
-}
-
 const rows = (t: Table) => t.toArray().map((r) => r.toJSON());
 
 describe("readFile", () => {
