@@ -1,0 +1,145 @@
+"use client";
+/**
+ * Save / run / cancel / follow: the editor's side effects around the store. One live subscription at a
+ * time; it resumes from the last applied seq, so a reload mid-run continues where the snapshot ends.
+ */
+import { parseWorkflow } from "../../../server/graph/format";
+import type { RunRecord } from "../../../server/store/types";
+import { describeCallError, trpc } from "../../_lib/trpc";
+import { actions, toWorkflow, useEditor } from "./store";
+
+let current: { runId: string; unsubscribe(): void } | undefined;
+
+export function stopFollowing() {
+  current?.unsubscribe();
+  current = undefined;
+}
+
+export function followRun(runId: string, afterSeq: number) {
+  stopFollowing();
+  const sub = trpc.run.onEvents.subscribe(
+    { runId, lastEventId: afterSeq > 0 ? String(afterSeq) : undefined },
+    {
+      onData: (t) => {
+        actions.applyEvent(t.data);
+        if (t.data.type === "run-finished") {
+          void refreshRuns();
+          const s = t.data.status;
+          if (s === "succeeded") actions.toast("success", `Run finished in ${(t.data.durationMs / 1000).toFixed(1)} s`);
+          else if (s === "failed") actions.toast("error", t.data.error ?? "The run failed. Select the red node to see why.");
+          else if (s === "cancelled") actions.toast("info", "Run cancelled");
+        }
+      },
+      onError: (e) => {
+        actions.setLive(runId, false);
+        actions.toast("error", `Lost the connection to the run: ${describeCallError(e).message}`);
+      },
+      onComplete: () => actions.setLive(runId, false),
+    },
+  );
+  current = { runId, unsubscribe: () => sub.unsubscribe() };
+}
+
+export async function refreshRuns(): Promise<RunRecord[]> {
+  const id = useEditor.getState().workflowId;
+  if (!id) return [];
+  try {
+    const runs = await trpc.run.listForWorkflow.query({ workflowId: id, limit: 30 });
+    runs.sort((a, b) => new Date(b.createdAt).getTime() - new Date(a.createdAt).getTime());
+    useEditor.setState({ runs });
+    return runs;
+  } catch {
+    return [];
+  }
+}
+
+export async function loadWorkflow(id: string) {
+  stopFollowing();
+  const wf = await trpc.workflow.get.query({ id });
+  actions.load(wf.id, wf.version, wf.graph);
+  const runs = await refreshRuns();
+  const latest = runs[0];
+  if (latest) await showRun(latest.id);
+}
+
+/** Show a run's persisted state; if it is still going, keep streaming from its last seq. */
+export async function showRun(runId: string) {
+  const rec = await trpc.run.get.query({ runId });
+  const live = rec.status === "queued" || rec.status === "running";
+  if (current && current.runId !== runId) stopFollowing();
+  actions.showRunRecord(rec, live);
+  if (live) followRun(rec.id, rec.lastSeq);
+}
+
+export async function save(message?: string): Promise<boolean> {
+  const s = useEditor.getState();
+  if (!s.workflowId) return false;
+  try {
+    const rec = await trpc.workflow.save.mutate({ id: s.workflowId, graph: toWorkflow(), message });
+    actions.saved(rec.version);
+    return true;
+  } catch (e) {
+    const d = describeCallError(e);
+    actions.toast("error", d.message, d.problems);
+    return false;
+  }
+}
+
+export async function run() {
+  const s = useEditor.getState();
+  if (!s.workflowId) return;
+  if (s.dirty || s.version === 0) {
+    if (!(await save("Saved before run"))) return;
+  }
+  try {
+    const { runId } = await trpc.run.start.mutate({ workflowId: s.workflowId });
+    actions.runStarted(runId);
+    followRun(runId, 0);
+    void refreshRuns();
+  } catch (e) {
+    const d = describeCallError(e);
+    if (d.issues?.length) actions.setAnalysis(d.issues, useEditor.getState().infos);
+    actions.toast("error", d.message, d.issues && d.issues.length > 1 ? d.issues.map((i) => i.message) : undefined);
+  }
+}
+
+export async function cancel() {
+  const runId = useEditor.getState().run?.runId;
+  if (!runId) return;
+  try {
+    await trpc.run.cancel.mutate({ runId });
+  } catch (e) {
+    actions.toast("error", describeCallError(e).message);
+  }
+}
+
+export function exportJson() {
+  const wf = toWorkflow();
+  const blob = new Blob([JSON.stringify(wf, null, 2)], { type: "application/json" });
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = `${wf.name.replace(/[^\w.-]+/g, "_") || "workflow"}.workflow.json`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+/** Replace this workflow's graph with an imported file (saved as a new version on Save). */
+export async function importJsonInto(file: File) {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await file.text());
+  } catch {
+    actions.toast("error", `“${file.name}” is not a JSON file.`);
+    return;
+  }
+  const r = parseWorkflow(doc);
+  if (!r.ok) {
+    actions.toast("error", `“${file.name}” is not a valid Lattice workflow.`, r.problems.slice(0, 6));
+    return;
+  }
+  const s = useEditor.getState();
+  stopFollowing();
+  actions.load(s.workflowId!, s.version, r.workflow);
+  useEditor.setState({ dirty: true });
+  actions.toast("info", `Imported “${r.workflow.name}”. Save to keep it as a new version.`);
+}

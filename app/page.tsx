@@ -1,0 +1,5 @@
+import { WorkflowList } from "./_home/workflow-list";
+
+export default function Home() {
+  return <WorkflowList />;
+}

@@ -1,0 +1,65 @@
+/** Runs: start a saved workflow, cancel, snapshot, history, and the live event stream (SSE). */
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import { badRequest, guard, IssuesError, notFound, publicProcedure, router, summarizeIssues } from "../trpc";
+
+const runId = z.string().min(1).max(200);
+
+export const runRouter = router({
+  /** Checks the saved workflow compiles (issues in the error data if not), then starts it. */
+  start: publicProcedure
+    .input(z.object({ workflowId: z.string().min(1).max(200), version: z.number().int().min(1).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const wf = await guard(() => ctx.services.db.workflows.get(input.workflowId, input.version));
+      if (!wf) throw notFound("This workflow");
+      if (wf.graph.nodes.length === 0) throw badRequest("The workflow is empty. Drag nodes from the palette onto the canvas first.");
+      const analysis = await guard(() => ctx.services.analyze(wf.graph));
+      const errors = analysis.issues.filter((i) => i.severity === "error");
+      if (errors.length) {
+        const msg = summarizeIssues(errors);
+        throw badRequest(msg, new IssuesError(msg, errors));
+      }
+      return guard(() => ctx.services.runs.startSaved(input.workflowId, wf.version));
+    }),
+
+  cancel: publicProcedure.input(z.object({ runId })).mutation(async ({ ctx, input }) => {
+    const run = await guard(() => ctx.services.db.runs.get(input.runId));
+    if (!run) throw notFound("This run");
+    await guard(() => ctx.services.runs.cancel(input.runId));
+    return { runId: input.runId };
+  }),
+
+  get: publicProcedure.input(z.object({ runId })).query(async ({ ctx, input }) => {
+    const run = await guard(() => ctx.services.db.runs.get(input.runId));
+    if (!run) throw notFound("This run");
+    return run;
+  }),
+
+  listForWorkflow: publicProcedure
+    .input(z.object({ workflowId: z.string().min(1).max(200), limit: z.number().int().min(1).max(200).default(30) }))
+    .query(({ ctx, input }) => guard(() => ctx.services.db.runs.listForWorkflow(input.workflowId, input.limit))),
+
+  /**
+   * Run events after `lastEventId` (a seq), then live ones until the run finishes. Each event is tracked by
+   * its seq, so a reconnecting EventSource sends Last-Event-ID and resumes without gaps or repeats.
+   */
+  onEvents: publicProcedure
+    .input(z.object({ runId, lastEventId: z.string().nullish() }))
+    .subscription(async function* ({ ctx, input, signal }) {
+      const after = input.lastEventId ? Number(input.lastEventId) : 0;
+      if (!Number.isFinite(after) || after < 0) throw badRequest(`"${input.lastEventId}" is not an event id.`);
+      const run = await guard(() => ctx.services.db.runs.get(input.runId));
+      if (!run) throw notFound("This run");
+      const ac = new AbortController();
+      const onAbort = () => ac.abort();
+      signal?.addEventListener("abort", onAbort);
+      try {
+        for await (const ev of ctx.services.runs.events(input.runId, after, ac.signal)) {
+          yield tracked(String(ev.seq), ev);
+        }
+      } finally {
+        signal?.removeEventListener("abort", onAbort);
+        ac.abort();
+      }
+    }),
+});

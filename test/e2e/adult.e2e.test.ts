@@ -1,0 +1,130 @@
+/**
+ * What a new user does: create a workflow, drag five nodes from the palette, point the file source at the
+ * Adult census CSV, pick the label in a column picker, wire the ports by dragging handle to handle, run,
+ * and read ROC-AUC off the metrics node.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { repoRoot, startServer, type RunningServer } from "./server";
+
+const ADULT = path.resolve(repoRoot, "../shared/datasets/adult.csv");
+const OUT = path.join(repoRoot, "test-results");
+
+let server: RunningServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await startServer();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  mkdirSync(OUT, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const node = (page: Page, kind: string) => page.locator(`[data-testid="node"][data-kind="${kind}"]`);
+
+async function dropFromPalette(page: Page, kind: string, x: number, y: number) {
+  const canvas = page.getByTestId("canvas");
+  await page.getByTestId(`palette-item-${kind}`).dragTo(canvas, { targetPosition: { x, y } });
+  await expect.poll(() => node(page, kind).count()).toBe(1);
+}
+
+async function center(l: Locator) {
+  const b = await l.boundingBox();
+  if (!b) throw new Error("element not visible");
+  return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+}
+
+/** Drag from an output handle to an input handle with the mouse, as a person does. */
+async function connect(page: Page, from: [string, string], to: [string, string]) {
+  const a = await center(node(page, from[0]).getByTestId(`handle-out-${from[1]}`));
+  const b = await center(node(page, to[0]).getByTestId(`handle-in-${to[1]}`));
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 8 });
+  await page.mouse.move(b.x, b.y, { steps: 8 });
+  await page.mouse.up();
+}
+
+it("builds, runs and scores the Adult workflow from the palette", async () => {
+  expect(existsSync(ADULT), `${ADULT} is missing`).toBe(true);
+  const page = await browser.newPage({ viewport: { width: 1680, height: 1000 } });
+  const consoleErrors: string[] = [];
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  try {
+    await buildAndRun(page);
+  } catch (e) {
+    await page.screenshot({ path: path.join(OUT, "adult-e2e-failure.png") }).catch(() => undefined);
+    throw e;
+  }
+  expect(consoleErrors).toEqual([]);
+  await page.close();
+});
+
+async function buildAndRun(page: Page) {
+
+  // In dev mode the editor route compiles on first use; compile it before a click navigates there.
+  await fetch(`${server.url}/workflows/warm-up`).then((r) => r.text());
+  await page.goto(server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
+  await page.locator(".home[data-ready]").waitFor({ timeout: 180_000 });
+  await page.getByTestId("new-workflow").click();
+  await page.waitForURL(/\/workflows\//, { timeout: 180_000 });
+  await page.getByTestId("canvas").waitFor({ timeout: 180_000 });
+
+  await dropFromPalette(page, "sources/file", 140, 110);
+  await dropFromPalette(page, "features/select-columns", 440, 110);
+  await dropFromPalette(page, "features/train-test-split", 740, 110);
+  await dropFromPalette(page, "training/logistic-regression", 440, 420);
+  await dropFromPalette(page, "evaluation/classification-metrics", 740, 420);
+
+  // File path
+  await node(page, "sources/file").click();
+  await page.getByTestId("field-path").fill(ADULT);
+
+  // A wrong connection is refused, with the reason shown: a model cannot go into a table input.
+  await connect(page, ["training/logistic-regression", "model"], ["features/select-columns", "table"]);
+  await expect.poll(() => page.getByTestId("toast-error").first().textContent()).toMatch(/gives a trained model, but input "Table" expects a table/);
+  expect(await page.locator(".react-flow__edge").count()).toBe(0);
+
+  // Wire it up
+  await connect(page, ["sources/file", "table"], ["features/select-columns", "table"]);
+  await connect(page, ["features/select-columns", "table"], ["features/train-test-split", "table"]);
+  await connect(page, ["features/train-test-split", "train"], ["training/logistic-regression", "train"]);
+  await connect(page, ["training/logistic-regression", "model"], ["evaluation/classification-metrics", "model"]);
+  await connect(page, ["features/train-test-split", "test"], ["evaluation/classification-metrics", "data"]);
+  await expect.poll(() => page.locator(".react-flow__edge").count()).toBe(5);
+
+
+  // Pick the label in the column picker, fed by the probed file schema.
+  await node(page, "features/select-columns").click();
+  const label = page.getByTestId("field-label");
+  await expect.poll(async () => (await label.locator("option").allTextContents()).some((t) => t.startsWith("class ")), { timeout: 120_000 }).toBe(true);
+  await label.selectOption("class");
+
+  await expect.poll(() => page.locator('[data-testid="node-issues"]').count(), { timeout: 60_000 }).toBe(0);
+  await page.getByTestId("run").click();
+
+  const metric = node(page, "evaluation/classification-metrics").getByTestId("node-key-metric");
+  await metric.waitFor({ timeout: 480_000 });
+  const auc = Number(await metric.getAttribute("data-value"));
+  expect(auc).toBeGreaterThanOrEqual(0.89);
+  expect(auc).toBeLessThanOrEqual(1);
+  await expect.poll(() => page.getByTestId("run-status").getAttribute("data-status"), { timeout: 60_000 }).toBe("succeeded");
+  for (const kind of ["sources/file", "features/select-columns", "features/train-test-split", "training/logistic-regression", "evaluation/classification-metrics"])
+    expect(await node(page, kind).getByTestId("node-status").getAttribute("data-status")).toMatch(/succeeded|cached/);
+
+  // Results in the inspector: metrics table for the selected node.
+  await node(page, "evaluation/classification-metrics").click();
+  await page.getByTestId("tab-output").click();
+  await page.getByTestId("metric-roc_auc").waitFor({ timeout: 60_000 });
+  await page.mouse.move(5, 5);
+  await page.screenshot({ path: path.join(OUT, "adult-e2e.png") });
+}
