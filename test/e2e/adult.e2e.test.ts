@@ -29,6 +29,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
+let workflowUrl = "";
+
 const node = (page: Page, kind: string) => page.locator(`[data-testid="node"][data-kind="${kind}"]`);
 
 async function dropFromPalette(page: Page, kind: string, x: number, y: number) {
@@ -77,6 +79,7 @@ async function buildAndRun(page: Page) {
   await page.locator(".home[data-ready]").waitFor({ timeout: 180_000 });
   await page.getByTestId("new-workflow").click();
   await page.waitForURL(/\/workflows\//, { timeout: 180_000 });
+  workflowUrl = page.url();
   await page.getByTestId("canvas").waitFor({ timeout: 180_000 });
 
   await dropFromPalette(page, "sources/file", 140, 110);
@@ -128,3 +131,38 @@ async function buildAndRun(page: Page) {
   await page.mouse.move(5, 5);
   await page.screenshot({ path: path.join(OUT, "adult-e2e.png") });
 }
+
+it("a reload in the middle of training shows the right state, keeps the learning curve and keeps streaming", async () => {
+  expect(workflowUrl, "the first test saves the workflow").not.toBe("");
+  const page = await browser.newPage({ viewport: { width: 1680, height: 1000 } });
+  try {
+    await page.goto(workflowUrl, { waitUntil: "domcontentloaded", timeout: 180_000 });
+    await page.getByTestId("canvas").waitFor({ timeout: 180_000 });
+    const lr = node(page, "training/logistic-regression");
+    await lr.click();
+    await page.getByTestId("tab-settings").click();
+    // More epochs: training lasts long enough to reload in the middle of it; only it and metrics re-run.
+    await page.getByTestId("field-epochs").fill("400");
+    await page.getByTestId("run").click();
+    const status = lr.getByTestId("node-status");
+    await expect.poll(() => status.getAttribute("data-status"), { timeout: 120_000 }).toBe("running");
+    const points = async () => ((await lr.locator('[data-testid="node-minichart"] polyline').first().getAttribute("points")) ?? "").trim().split(/\s+/).filter(Boolean).length;
+    await expect.poll(points, { timeout: 120_000 }).toBeGreaterThan(2);
+
+    await page.reload({ waitUntil: "domcontentloaded" });
+    await page.getByTestId("canvas").waitFor({ timeout: 180_000 });
+    // Upstream nodes come from the cache, training is still going, and its curve so far is back.
+    await expect.poll(() => node(page, "sources/file").getByTestId("node-status").getAttribute("data-status"), { timeout: 60_000 }).toBe("cached");
+    expect(await lr.getByTestId("node-status").getAttribute("data-status")).toBe("running");
+    await expect.poll(points, { timeout: 60_000 }).toBeGreaterThan(2);
+    // ...and the stream goes on to the end.
+    const metric = node(page, "evaluation/classification-metrics").getByTestId("node-key-metric");
+    await metric.waitFor({ timeout: 480_000 });
+    expect(Number(await metric.getAttribute("data-value"))).toBeGreaterThanOrEqual(0.89);
+    await expect.poll(() => page.getByTestId("run-status").getAttribute("data-status"), { timeout: 60_000 }).toBe("succeeded");
+    expect(await points()).toBeGreaterThan(100);
+    await page.screenshot({ path: path.join(OUT, "adult-reload-e2e.png") });
+  } finally {
+    await page.close();
+  }
+});

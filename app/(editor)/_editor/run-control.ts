@@ -62,13 +62,16 @@ export async function loadWorkflow(id: string) {
   if (latest) await showRun(latest.id);
 }
 
-/** Show a run's persisted state; if it is still going, keep streaming from its last seq. */
+/** Show a run's persisted state; if it is still going, replay its events and keep streaming. */
 export async function showRun(runId: string) {
   const rec = await trpc.run.get.query({ runId });
   const live = rec.status === "queued" || rec.status === "running";
   if (current && current.runId !== runId) stopFollowing();
-  actions.showRunRecord(rec, live);
-  if (live) followRun(rec.id, rec.lastSeq);
+  if (!live) return actions.showRunRecord(rec, false);
+  // Replay a live run from its first event: the snapshot holds node states, but learning-curve points and
+  // logs live only in the event stream; replaying over the snapshot ends in the same states.
+  actions.showRunRecord({ ...rec, lastSeq: 0 }, true);
+  followRun(rec.id, 0);
 }
 
 export async function save(message?: string): Promise<boolean> {
