@@ -38,6 +38,9 @@ export function isEmptyDiff(sql: string): boolean {
  * Runs `prisma migrate diff` from the migrations to the schema; returns the SQL script (empty diff: comments
  * only). Paths default to the committed ones; tests pass copies.
  */
+/** prisma.config.ts lives in prisma/ (the repository top level is kept to the app's own folders). */
+const configPath = path.join(ROOT, "prisma", "prisma.config.ts");
+
 export function diffAgainstMigrations(paths: { schema?: string; migrations?: string } = {}): string {
   const schema = paths.schema ?? path.join(ROOT, "prisma", "schema.prisma");
   const migrations = paths.migrations ?? MIGRATIONS;
@@ -46,7 +49,7 @@ export function diffAgainstMigrations(paths: { schema?: string; migrations?: str
   // Force the in-memory PGlite of prisma.config.ts: the diff must never touch a real database.
   delete env.DATABASE_URL;
   delete env.LATTICE_PGLITE_DIR;
-  const r = spawnSync("npx", ["prisma", "migrate", "diff", ...from, "--to-schema-datamodel", schema, "--script"], {
+  const r = spawnSync("npx", ["prisma", "migrate", "diff", "--config", configPath, ...from, "--to-schema-datamodel", schema, "--script"], {
     cwd: ROOT,
     env,
     encoding: "utf8",

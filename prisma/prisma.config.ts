@@ -11,8 +11,8 @@
 import path from "node:path";
 import { defineConfig } from "prisma/config";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { pgliteCliAdapter } from "./prisma/pglite-cli-adapter";
-import { pgConfigFromUrl } from "./server/store/postgres-url";
+import { pgliteCliAdapter } from "./pglite-cli-adapter";
+import { pgConfigFromUrl } from "../server/store/postgres-url";
 
 // The CLI checks for native engine files before it looks at `engine: "js"`; any existing path satisfies it
 // and nothing is downloaded. Engines are never loaded from these paths.
@@ -23,8 +23,9 @@ process.env.PRISMA_QUERY_ENGINE_LIBRARY ??= dummyEngine;
 export default defineConfig({
   engine: "js",
   experimental: { adapter: true },
-  schema: "prisma/schema.prisma",
-  migrations: { path: "prisma/migrations" },
+  // Absolute paths: the CLI is run from the repository root (npm scripts, prisma/make-migration.ts).
+  schema: path.resolve("prisma/schema.prisma"),
+  migrations: { path: path.resolve("prisma/migrations") },
   async adapter() {
     const url = process.env.DATABASE_URL;
     if (url) {
