@@ -11,6 +11,7 @@ import trainTestSplit from "./features/train-test-split";
 import logisticRegression from "./training/logistic-regression";
 import gradientBoosting from "./training/gradient-boosting";
 import classificationMetrics from "./evaluation/classification-metrics";
+import codeNode from "./code/code-node";
 
 export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
   fileSource,
@@ -20,6 +21,7 @@ export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
   logisticRegression,
   gradientBoosting,
   classificationMetrics,
+  codeNode,
 ] as unknown as AnyNodeDefinition[];
 
 export const registry = createRegistry(NODE_DEFINITIONS);
