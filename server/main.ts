@@ -6,7 +6,8 @@
  *   tsx server/main.ts          production (needs `npm run build` first)
  *   tsx server/main.ts --dev    development (Next dev server with hot reload)
  *
- * Environment: PORT (3000), HOST (127.0.0.1), LATTICE_DATA_DIR, DATABASE_URL, LATTICE_UPLOAD_LIMIT_MB.
+ * Environment: PORT (3000), HOST (127.0.0.1), LATTICE_DATA_DIR, DATABASE_URL, LATTICE_UPLOAD_LIMIT_MB,
+ * REDIS_URL (set: queue mode, nodes run on `npm run worker` processes; see docs/deploy.md), LATTICE_ADMIN_TOKEN.
  */
 import { existsSync } from "node:fs";
 import http from "node:http";
@@ -51,6 +52,8 @@ async function main() {
   const handle = app.getRequestHandler();
 
   server.on("request", (req, res) => {
+    // Queue mode: bull-board under /admin/queues (Basic auth with LATTICE_ADMIN_TOKEN when set).
+    if (services.queue?.dashboard.handle(req, res)) return;
     api(req, res)
       .then((handled) => (handled ? undefined : handle(req, res)))
       .catch((e: unknown) => {

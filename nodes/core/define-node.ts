@@ -32,6 +32,12 @@ export interface ResourceHints {
   memoryMB?: number;
   /** For pool gpu: may the node fall back to a CPU worker (e.g. a param allows it)? */
   cpuFallback?: boolean;
+  /** Queue mode: tries in all for infrastructure errors (user errors are never retried). */
+  attempts?: number;
+  /** Queue mode: first retry delay, doubled on each further retry. */
+  backoffMs?: number;
+  /** Per attempt; the worker aborts the node's signal and reports a `timeout` error. */
+  timeoutMs?: number;
 }
 
 type InputValues<I extends PortMap> = {

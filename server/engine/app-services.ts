@@ -11,6 +11,10 @@ import type { PortType } from "../../nodes/core/ports";
 import { sha256 } from "../graph/cache-key";
 import { openDatabase } from "../store/database";
 import { FileArtifactStore } from "../store/artifact-store";
+import { createQueueDashboard, type QueueDashboard } from "../queue/dashboard";
+import { POOLS } from "../queue/keys";
+import { queueExecutorFromEnv } from "../queue/queue-mode";
+import type { QueueExecutor } from "../queue/queue-executor";
 import { createAnalyzer } from "./analyze";
 import { InProcessExecutor } from "./in-process-executor";
 import { previewArtifact } from "./preview";
@@ -33,11 +37,18 @@ export interface AppServicesOptions {
   baseDir?: string;
   registry?: NodeRegistry;
   registryModule?: string;
+  /** Redis for queue mode; unset → in process. Default process.env.REDIS_URL; "" forces in process. */
+  redisUrl?: string;
   /** In-memory PGlite (tests). */
   memoryDb?: boolean;
 }
 
-export type LatticeServices = AppServices & { runService: InProcessRunService; close(): Promise<void> };
+export type LatticeServices = AppServices & {
+  runService: InProcessRunService;
+  /** Queue mode only: the executor (Workers page: `overview()`) and the operators' dashboard. */
+  queue?: { executor: QueueExecutor; dashboard: QueueDashboard };
+  close(): Promise<void>;
+};
 
 export async function createAppServices(opts: AppServicesOptions = {}): Promise<LatticeServices> {
   const dataDir = resolve(opts.dataDir ?? process.env.LATTICE_DATA_DIR ?? "./data");
@@ -49,20 +60,25 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
   if (interrupted) console.warn(`[lattice] marked ${interrupted} run(s) interrupted by the last shutdown as failed`);
 
   const runtime = createNodeRuntime();
-  const pool = new ThreadPool({
-    size: opts.threads ?? Math.max(1, availableParallelism() - 1),
-    storeRoot: artifacts.root,
-    registryModule: opts.registryModule,
-  });
-  const executor = new InProcessExecutor({ registry, store: artifacts, runtime, pool });
+  // REDIS_URL set: node jobs go to BullMQ and `npm run worker` processes run them (docs/deploy.md).
+  const queued = queueExecutorFromEnv(artifacts, opts.redisUrl ?? process.env.REDIS_URL);
+  const pool = queued
+    ? undefined
+    : new ThreadPool({
+        size: opts.threads ?? Math.max(1, availableParallelism() - 1),
+        storeRoot: artifacts.root,
+        registryModule: opts.registryModule,
+      });
+  const inProcess = queued ? undefined : new InProcessExecutor({ registry, store: artifacts, runtime, pool });
+  const executor = queued?.executor ?? inProcess!;
   const analyzer = createAnalyzer(registry, runtime);
   const hub = new RunEventHub();
   const baseDir = resolve(opts.baseDir ?? process.cwd());
   const info = () => ({
-    executor: "in-process (worker threads)",
+    executor: queued ? queued.describe : "in-process (worker threads)",
     database: db.describe(),
     artifacts: artifacts.root,
-    tfBackend: executor.tfBackend() ?? "not loaded yet",
+    tfBackend: inProcess ? (inProcess.tfBackend() ?? "not loaded yet") : "on the workers (see Workers)",
   });
   const runService = new InProcessRunService({ db, executor, analyzer, hub, info, baseDir });
 
@@ -72,6 +88,7 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
     artifacts,
     runs: runService,
     runService,
+    queue: queued && { executor: queued.executor, dashboard: createQueueDashboard(POOLS.map((p) => queued.executor.queue(p))) },
     async analyze(workflow) {
       const plan = await analyzer.analyze(workflow, baseDir);
       return { issues: plan.issues, infos: plan.infos };

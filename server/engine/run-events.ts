@@ -11,9 +11,12 @@ export class RunEventHub {
   private readonly buffers = new Map<string, RunEvent[]>();
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly finished = new Set<string>();
+  private readonly firstSeq = new Map<string, number>();
 
-  open(runId: string) {
+  /** `afterSeq`: events up to it were published by an earlier process (a resumed run); they replay from the database. */
+  open(runId: string, afterSeq = 0) {
     this.buffers.set(runId, []);
+    this.firstSeq.set(runId, afterSeq + 1);
   }
 
   isActive(runId: string) {
@@ -29,13 +32,20 @@ export class RunEventHub {
       setTimeout(() => {
         this.buffers.delete(e.runId);
         this.finished.delete(e.runId);
+        this.firstSeq.delete(e.runId);
       }, 60_000).unref();
     }
   }
 
-  /** Events after `afterSeq` from memory, or undefined when this process does not hold the run. */
+  /**
+   * Events after `afterSeq` from memory, or undefined when this process does not hold them all (it does not
+   * hold the run, or it resumed the run and its buffer starts later): the caller reads the database then.
+   */
   replay(runId: string, afterSeq: number): RunEvent[] | undefined {
-    return this.buffers.get(runId)?.filter((e) => e.seq > afterSeq);
+    const buf = this.buffers.get(runId);
+    if (!buf) return undefined;
+    if (afterSeq + 1 < (this.firstSeq.get(runId) ?? 1)) return undefined;
+    return buf.filter((e) => e.seq > afterSeq);
   }
 
   subscribe(runId: string, l: Listener): () => void {

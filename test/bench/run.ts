@@ -6,12 +6,14 @@ import { cpus } from "node:os";
 import { benchFoundation } from "./foundation.bench";
 import { benchGbdt } from "./gbdt.bench";
 import { benchCodeNode } from "./code-node.bench";
+import { benchQueue } from "./queue.bench";
 import { printResults, type BenchResult } from "./stats";
 
 const sections: Record<string, () => Promise<BenchResult[]>> = {
   foundation: benchFoundation,
   gbdt: benchGbdt,
   code: benchCodeNode,
+  queue: benchQueue,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,0 +1,123 @@
+/**
+ * Issue #4 benchmarks, against the Redis at REDIS_URL (default 127.0.0.1:6379) under a throwaway prefix:
+ * - per-node overhead in queue mode on a 200-node chain of no-op nodes (each node waits for the previous
+ *   one: enqueue, worker pickup, executeNode, result back through the run stream, scheduler);
+ * - throughput of independent no-op node jobs, as a ratio to raw BullMQ add + process throughput (a Worker
+ *   whose processor returns at once) measured in the same run with the same concurrency.
+ * The worker runs in this process, so both sides share the same two cores the same way.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Queue, Worker } from "bullmq";
+import { createNodeRuntime } from "../../server/engine/runtime/node-runtime";
+import { compileGraph } from "../../server/graph/compile-graph";
+import type { Workflow, WorkflowNode } from "../../server/graph/format";
+import { bullConnection, redisConnection } from "../../server/queue/connection";
+import { startNodeWorker } from "../../server/queue/node-worker";
+import { QueueExecutor } from "../../server/queue/queue-executor";
+import { FileArtifactStore } from "../../server/store/artifact-store";
+import { registry } from "../helpers/stub-nodes";
+import { chain } from "./foundation.bench";
+import { median, type BenchResult } from "./stats";
+
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const CONCURRENCY = 16;
+
+function independent(n: number): Workflow {
+  const nodes: WorkflowNode[] = Array.from({ length: n }, (_, i) => ({ id: `n${i}`, kind: "test/noop", version: 1, params: {}, position: { x: 0, y: 0 } }));
+  return { formatVersion: 1, name: "wide", nodes, edges: [] };
+}
+
+export async function benchQueue(): Promise<BenchResult[]> {
+  const out: BenchResult[] = [];
+  const prefix = `lattice-bench-${randomUUID().slice(0, 8)}`;
+  const dir = mkdtempSync(join(tmpdir(), "lattice-qbench-"));
+  const store = new FileArtifactStore(join(dir, "artifacts"));
+  const runtime = createNodeRuntime();
+  const redis = redisConnection(REDIS_URL, "lattice-bench");
+  const executor = new QueueExecutor({ redisUrl: REDIS_URL, prefix, store });
+  const worker = startNodeWorker({ redisUrl: REDIS_URL, prefix, pools: ["cpu"], concurrency: CONCURRENCY, registry, store, runtime });
+  await worker.ready;
+  let runs = 0;
+  const runOnce = async (w: Workflow) => {
+    const plan = compileGraph(w, registry);
+    const t = performance.now();
+    const r = await executor.start({ runId: `bench-${++runs}`, plan, noCache: true, sink: { emit: () => {} } }).done;
+    if (r.status !== "succeeded") throw new Error(`bench run failed: ${JSON.stringify(Object.values(r.nodes).find((n) => n.error)?.error)}`);
+    return performance.now() - t;
+  };
+
+  try {
+    // Per-node overhead, 200-node chain.
+    const c = chain(200);
+    for (let i = 0; i < 2; i++) await runOnce(c);
+    const perNode: number[] = [];
+    for (let i = 0; i < 9; i++) perNode.push((await runOnce(c)) / 200);
+    const p50 = median(perNode);
+    out.push({
+      name: "queue-mode overhead per node (200-node chain, executed)",
+      value: p50,
+      unit: "ms/node",
+      target: "p50 ≤ 2 ms/node",
+      ok: p50 <= 2,
+      baseline: `min ${Math.min(...perNode).toFixed(3)}, max ${Math.max(...perNode).toFixed(3)} ms/node over ${perNode.length} runs; Temporal ~40 ms, Airflow ~1.3 s per step`,
+    });
+
+    // Throughput of independent no-op node jobs vs raw BullMQ, measured in alternating rounds so that load
+    // from anything else on the machine hits both sides alike.
+    const N = 1000;
+    const wide = independent(N);
+    const rawQueue = new Queue("raw", { connection: bullConnection(REDIS_URL), prefix });
+    let completed = 0;
+    let onDone = () => {};
+    const rawWorker = new Worker("raw", async () => ({}), { connection: bullConnection(REDIS_URL), prefix, concurrency: CONCURRENCY });
+    rawWorker.on("completed", () => {
+      if (++completed === N) onDone();
+    });
+    await rawWorker.waitUntilReady();
+    let rawRounds = 0;
+    const rawOnce = async () => {
+      completed = 0;
+      const finished = new Promise<void>((r) => (onDone = r));
+      const round = ++rawRounds;
+      const t = performance.now();
+      await Promise.all(Array.from({ length: N }, (_, k) => rawQueue.add("noop", { k }, { jobId: `raw-${round}-${k}`, removeOnComplete: { age: 3600, count: 100_000 } })));
+      await finished;
+      return performance.now() - t;
+    };
+    const ours: number[] = [];
+    const raw: number[] = [];
+    for (let i = -2; i < 7; i++) {
+      const a = N / ((await runOnce(wide)) / 1000);
+      const b = N / ((await rawOnce()) / 1000);
+      if (i < 0) continue; // warm-up rounds
+      ours.push(a);
+      raw.push(b);
+    }
+    await rawWorker.close();
+    await rawQueue.close();
+    const ratio = median(ours) / median(raw);
+    out.push({
+      name: `throughput of independent no-op node jobs (${N} per run, worker concurrency ${CONCURRENCY})`,
+      value: median(ours),
+      unit: "nodes/s",
+      baseline: `raw BullMQ add + process ${median(raw).toFixed(0)} jobs/s`,
+    });
+    out.push({ name: "queue-mode throughput / raw BullMQ throughput", value: ratio, unit: "×", target: "≥ 0.5", ok: ratio >= 0.5 });
+  } finally {
+    await worker.close();
+    await executor.close();
+    await runtime.close();
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== "0");
+    await redis.quit();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
