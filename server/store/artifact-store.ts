@@ -17,6 +17,13 @@ const HASH = /^[0-9a-f]{64}$/;
 export class FileArtifactStore implements ArtifactStore {
   readonly root: string;
   private readonly madeDirs = new Set<string>();
+  /**
+   * Blobs and cache entries this process has written or read from disk. Content addressing makes a repeated
+   * put of the same bytes (or the same cache key) a no-op, so these skip the filesystem round trip, which
+   * dominated per-node overhead for small values. Deleting files under a running server is not supported.
+   */
+  private readonly knownBlobs = new BoundedMap<true>(100_000);
+  private readonly knownCache = new BoundedMap<CacheEntry>(20_000);
 
   constructor(root = "./data/artifacts") {
     this.root = resolve(root);
@@ -30,9 +37,10 @@ export class FileArtifactStore implements ArtifactStore {
 
   async put(bytes: Uint8Array): Promise<string> {
     const hash = sha256(bytes);
+    if (this.knownBlobs.has(hash)) return hash;
     const path = this.localPath(hash);
-    if (await exists(path)) return hash;
-    await this.writeAtomic(path, bytes);
+    if (!(await exists(path))) await this.writeAtomic(path, bytes);
+    this.knownBlobs.set(hash, true);
     return hash;
   }
 
@@ -51,18 +59,24 @@ export class FileArtifactStore implements ArtifactStore {
   }
 
   async getCache(key: string): Promise<CacheEntry | undefined> {
+    const known = this.knownCache.get(key);
+    if (known) return known;
     try {
       const entry = JSON.parse(await readFile(this.cachePath(key), "utf8")) as CacheEntry;
       // A cache entry is only good while all its blobs exist.
       for (const ref of Object.values(entry.outputs)) if (!(await this.has(ref.hash))) return undefined;
+      this.knownCache.set(key, entry);
       return entry;
     } catch {
       return undefined;
     }
   }
 
+  /** Same key, same inputs and code: an existing entry is as good as the new one, so it is kept. */
   async putCache(key: string, entry: CacheEntry): Promise<void> {
+    if (this.knownCache.has(key)) return;
     await this.writeAtomic(this.cachePath(key), JSON.stringify(entry));
+    this.knownCache.set(key, entry);
   }
 
   private cachePath(key: string) {
@@ -88,5 +102,22 @@ async function exists(p: string) {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Insertion-ordered map that forgets its oldest entries past `max`. */
+class BoundedMap<V> {
+  private readonly items = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  has(k: string) {
+    return this.items.has(k);
+  }
+  get(k: string) {
+    return this.items.get(k);
+  }
+  set(k: string, v: V) {
+    if (this.items.has(k)) return;
+    if (this.items.size >= this.max) this.items.delete(this.items.keys().next().value!);
+    this.items.set(k, v);
   }
 }
