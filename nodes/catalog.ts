@@ -6,6 +6,11 @@ import type { AnyNodeDefinition } from "./core/define-node";
 import { createRegistry } from "./core/registry";
 import fileSource from "./sources/file-source";
 import sampleDataset from "./sources/sample-dataset";
+import postgresQuery from "./sources/postgres-query";
+import httpSource from "./sources/http-source";
+import synthetic from "./sources/synthetic";
+import expectations from "./validation/expectations";
+import schemaDrift from "./validation/schema-drift";
 import selectColumns from "./features/select-columns";
 import trainTestSplit from "./features/train-test-split";
 import logisticRegression from "./training/logistic-regression";
@@ -16,6 +21,11 @@ import codeNode from "./code/code-node";
 export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
   fileSource,
   sampleDataset,
+  postgresQuery,
+  httpSource,
+  synthetic,
+  expectations,
+  schemaDrift,
   selectColumns,
   trainTestSplit,
   logisticRegression,

@@ -79,8 +79,11 @@ export interface NodeDefinition<
   resources?: ResourceHints;
   /** Name of the metric shown on the node's face (e.g. `roc_auc`). */
   keyMetric?: string;
-  /** False disables caching (e.g. a URL source whose content cannot be fingerprinted). */
-  cacheable?: boolean;
+  /**
+   * False disables caching (e.g. a URL source whose content cannot be fingerprinted); a function decides per
+   * params (e.g. cache a database query only when the user gave it a cache key).
+   */
+  cacheable?: boolean | ((params: z.output<P>) => boolean);
   /**
    * For nodes that read outside data: a cheap identity of that data (e.g. a file's path, size and mtime),
    * made part of the cache key, so an unchanged file is served from cache and an edited one is re-read.

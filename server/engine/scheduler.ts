@@ -76,6 +76,7 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
     const inputs: Record<string, ArtifactRef> = {};
     for (const [port, src] of Object.entries(node.inputs)) inputs[port] = outcomes[src.node]!.outputs[src.port]!;
     const started = now();
+    const cacheable = typeof node.def.cacheable === "function" ? node.def.cacheable(node.params) : node.def.cacheable !== false;
     let key: string;
     try {
       key = await nodeCacheKey(node, inputs, req.baseDir);
@@ -87,7 +88,7 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
       return;
     }
 
-    if (!req.noCache && node.def.cacheable !== false) {
+    if (!req.noCache && cacheable) {
       const hit = await deps.store.getCache(key);
       if (hit && !signal.aborted) {
         settle(node.id, { status: "cached", cached: true, durationMs: hit.durationMs, outputs: hit.outputs, metrics: hit.metrics });
@@ -116,7 +117,7 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
     try {
       const r = await deps.dispatch(node, task, hooks, signal);
       const durationMs = now() - started;
-      if (node.def.cacheable !== false)
+      if (cacheable)
         cacheWrites.push(
           deps.store.putCache(key, { outputs: r.outputs, metrics: r.metrics, durationMs, createdAt: new Date().toISOString() }).catch((e) => {
             deps.emit({ type: "log", nodeId: node.id, level: "warn", message: `Result not cached: ${e instanceof Error ? e.message : e}` });

@@ -17,6 +17,11 @@ describe("node catalogue", () => {
         "features/train-test-split",
         "training/logistic-regression",
         "evaluation/classification-metrics",
+        "sources/postgres-query",
+        "sources/http",
+        "sources/synthetic",
+        "validation/expectations",
+        "validation/schema-drift",
       ]),
     );
   });
