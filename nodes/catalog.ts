@@ -16,6 +16,12 @@ import trainTestSplit from "./features/train-test-split";
 import logisticRegression from "./training/logistic-regression";
 import gradientBoosting from "./training/gradient-boosting";
 import classificationMetrics from "./evaluation/classification-metrics";
+import regressionMetrics from "./evaluation/regression-metrics";
+import prCalibration from "./evaluation/pr-calibration";
+import cvSummary from "./evaluation/cv-summary-node";
+import fairnessMetrics from "./fairness/fairness-metrics";
+import reweighing from "./fairness/reweighing";
+import groupThresholds from "./fairness/group-thresholds";
 import codeNode from "./code/code-node";
 
 export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
@@ -31,6 +37,12 @@ export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
   logisticRegression,
   gradientBoosting,
   classificationMetrics,
+  regressionMetrics,
+  prCalibration,
+  cvSummary,
+  fairnessMetrics,
+  reweighing,
+  groupThresholds,
   codeNode,
 ] as unknown as AnyNodeDefinition[];
 

@@ -31,7 +31,8 @@ describe("evaluation/classification-metrics", () => {
     const out = await evaluate(binaryModel, data);
     expect(tf.memory().numTensors).toBe(before); // the loaded model and scoring tensors were freed
     const v = out.metrics.values;
-    expect(Object.keys(v).sort()).toEqual(["accuracy", "f1", "log_loss", "precision", "recall", "roc_auc"]);
+    expect(Object.keys(v).sort()).toEqual(["accuracy", "balanced_accuracy", "f1", "f1_macro", "f1_weighted", "log_loss", "precision", "recall", "roc_auc"]);
+    expect(tableInfo(out.predictions).columns.find((c) => c.name === "label")?.role).toBe("label");
     expect(v.roc_auc).toBeGreaterThan(0.97);
 
     // Same numbers as scoring by hand with predict.ts and metrics.ts.

@@ -4,7 +4,7 @@
  * curve and a confusion matrix. Rows without a label value are scored but left out of the metrics.
  */
 import { z } from "zod";
-import { stringColumn, tableFromColumns } from "../core/arrow";
+import { stringColumn, tableFromColumns, withRoles } from "../core/arrow";
 import { defineNode } from "../core/define-node";
 import { fail } from "../core/errors";
 import { p } from "../core/params";
@@ -13,6 +13,7 @@ import type { MetricsValue } from "../core/values";
 import { compare } from "../training/columns";
 import { checkClassifier, scoreClassifier } from "../training/predict";
 import { confusionChart, rocChart } from "./charts";
+import { balancedAccuracy, f1Macro, f1Weighted } from "./classification-extras";
 import { accuracy, averagedScores, classScores, confusionMatrix, logLoss, rocAuc, rocAucOvr, rocCurve } from "./metrics";
 
 const params = z.object({
@@ -44,7 +45,7 @@ export default defineNode({
   params,
   resources: { heavy: true },
   keyMetric: "roc_auc",
-  infer: ({ inputs }) => {
+  infer: ({ inputs, params }) => {
     const t = inputs.data?.table;
     const columns = t ? t.columns.filter((c) => c.name !== "score" && c.name !== "prediction") : undefined;
     return {
@@ -52,7 +53,7 @@ export default defineNode({
       roc: {},
       confusion: {},
       predictions: columns
-        ? { table: { columns: [...columns, { name: "score", dtype: "float", role: "score" }, { name: "prediction", dtype: "string", role: "prediction" }] } }
+        ? { table: { columns: [...columns.map((c) => (c.name === (params.label || inputs.model?.model?.label) ? { ...c, role: "label" as const } : c)), { name: "score", dtype: "float", role: "score" }, { name: "prediction", dtype: "string", role: "prediction" }] } }
         : undefined,
     };
   },
@@ -120,7 +121,17 @@ export default defineNode({
       const s = Float64Array.from(rows, (i) => score[i]!);
       const cs = classScores(yTrue, yPred, pos);
       metrics = {
-        values: { accuracy: accuracy(yTrue, yPred), precision: cs.precision, recall: cs.recall, f1: cs.f1, roc_auc: rocAuc(isPos, s), log_loss: logloss },
+        values: {
+          accuracy: accuracy(yTrue, yPred),
+          balanced_accuracy: balancedAccuracy(yTrue, yPred, k),
+          precision: cs.precision,
+          recall: cs.recall,
+          f1: cs.f1,
+          f1_macro: f1Macro(yTrue, yPred, k),
+          f1_weighted: f1Weighted(yTrue, yPred, k),
+          roc_auc: rocAuc(isPos, s),
+          log_loss: logloss,
+        },
         details: { confusionMatrix: matrix, classes, positiveClass: positive, threshold: params.threshold, rows: rows.length },
       };
       rocSeries = [{ name: positive, curve: rocCurve(isPos, s) }];
@@ -130,6 +141,7 @@ export default defineNode({
       metrics = {
         values: {
           accuracy: accuracy(yTrue, yPred),
+          balanced_accuracy: balancedAccuracy(yTrue, yPred, k),
           precision: macro.precision,
           recall: macro.recall,
           f1: macro.f1,
@@ -156,8 +168,10 @@ export default defineNode({
 
     for (const name of ["score", "prediction"])
       if (data.getChild(name)) ctx.log(`The input column "${name}" is replaced by this node's ${name}`, "warn");
-    const predictions = data.assign(
-      tableFromColumns({ score, prediction: Array.from(predCode, (c) => classes[c]!) }, { score: "score", prediction: "prediction" }),
+    // The label keeps (or gets) its role so downstream nodes (fairness, curves) find it without a picker.
+    const predictions = withRoles(
+      data.assign(tableFromColumns({ score, prediction: Array.from(predCode, (c) => classes[c]!) }, { score: "score", prediction: "prediction" })),
+      { [label]: "label" },
     );
     ctx.progress(1);
     return {

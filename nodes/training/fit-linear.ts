@@ -32,6 +32,11 @@ export interface LinearFitInput {
   /** Class code per row, 0..classes-1. */
   y: Int32Array;
   classes: number;
+  /**
+   * Optional per-row weights (e.g. from Reweighing). Each row's cross-entropy is multiplied by its weight, as
+   * scikit-learn's `sample_weight`; weights that sum to the row count keep the loss on the usual scale.
+   */
+  weights?: Float32Array;
 }
 
 /** Let timers and abort events run about this often (ms); a Cancel arrives as an event, so we must yield. */
@@ -50,17 +55,19 @@ export async function fitLinear(tf: TF, data: LinearFitInput, opts: LinearFitOpt
   const keep = <T extends Tensor>(t: T): T => (held.push(t), t);
   const optimizer = tf.train.adam(opts.learningRate);
   try {
-    const [xTrain, yTrain] = rowsTensors(tf, data, trainRows, units).map(keep) as [Tensor2D, Tensor2D];
-    const [xVal, yVal] = nVal ? (rowsTensors(tf, data, valRows, units).map(keep) as [Tensor2D, Tensor2D]) : [undefined, undefined];
+    const [xTrain, yTrain, wTrain] = rowsTensors(tf, data, trainRows, units).map(keep) as [Tensor2D, Tensor2D, Tensor2D];
+    const [xVal, yVal, wVal] = nVal ? (rowsTensors(tf, data, valRows, units).map(keep) as [Tensor2D, Tensor2D, Tensor2D]) : [undefined, undefined, undefined];
     // Inside tidy so the initial-value tensors are freed; variables survive a tidy.
     const W = keep(tf.tidy(() => tf.variable(tf.initializers.glorotUniform({ seed: opts.seed }).apply([data.width, units]) as Tensor2D, true)));
     const b = keep(tf.tidy(() => tf.variable(tf.zeros([units]), true)));
-    const lossOf = (x: Tensor2D, y: Tensor2D): Scalar => {
+    const lossOf = (x: Tensor2D, y: Tensor2D, w: Tensor2D): Scalar => {
       const logits = tf.add(tf.matMul(x, W), b) as Tensor2D;
-      return units === 1 ? tf.losses.sigmoidCrossEntropy(y, logits) : tf.losses.softmaxCrossEntropy(y, logits);
+      // Weighted mean over rows: sum(w · loss) / rows (w is all ones without weights).
+      const perRow = units === 1 ? tf.losses.sigmoidCrossEntropy(y, logits, undefined, 0, tf.Reduction.NONE) : tf.reshape(tf.losses.softmaxCrossEntropy(y, logits, undefined, 0, tf.Reduction.NONE), [-1, 1]);
+      return tf.mean(tf.mul(perRow, w));
     };
-    const evalLoss = (x: Tensor2D, y: Tensor2D) => {
-      const loss = tf.tidy(() => lossOf(x, y));
+    const evalLoss = (x: Tensor2D, y: Tensor2D, w: Tensor2D) => {
+      const loss = tf.tidy(() => lossOf(x, y, w));
       const v = loss.dataSync()[0]!;
       loss.dispose();
       return v;
@@ -77,12 +84,13 @@ export async function fitLinear(tf: TF, data: LinearFitInput, opts: LinearFitOpt
         }
         hooks.signal.throwIfAborted();
         // Batches are assembled in JS: tf.gather on the wasm backend costs ~3 ms per 1k rows, more than the step.
-        const [xb, yb] = rowsTensors(tf, data, trainRows.subarray(start, start + batch), units);
+        const [xb, yb, wb] = rowsTensors(tf, data, trainRows.subarray(start, start + batch), units);
         tf.tidy(() => {
           // Cross-entropy on sigmoid/softmax outputs has the gradient (p - y) / B w.r.t. the logits for both
           // heads, so the step needs no gradient tape: about half the ops of optimizer.minimize.
           const logits = tf.add(tf.matMul(xb, W), b);
-          const err = tf.div(tf.sub(units === 1 ? tf.sigmoid(logits) : tf.softmax(logits), yb), xb.shape[0]);
+          // A row weight scales that row's gradient (p - y) like it scales its loss.
+          const err = tf.div(tf.mul(tf.sub(units === 1 ? tf.sigmoid(logits) : tf.softmax(logits), yb), wb), xb.shape[0]);
           let gW = tf.matMul(xb, err, true, false);
           if (opts.l2 > 0) gW = tf.add(gW, tf.mul(2 * opts.l2, W));
           optimizer.applyGradients([
@@ -92,8 +100,9 @@ export async function fitLinear(tf: TF, data: LinearFitInput, opts: LinearFitOpt
         });
         xb.dispose();
         yb.dispose();
+        wb.dispose();
       }
-      hooks.onEpoch(epoch, evalLoss(xTrain, yTrain), xVal && yVal ? evalLoss(xVal, yVal) : undefined);
+      hooks.onEpoch(epoch, evalLoss(xTrain, yTrain, wTrain), xVal && yVal && wVal ? evalLoss(xVal, yVal, wVal) : undefined);
     }
     hooks.signal.throwIfAborted();
     const model = tf.sequential({
@@ -107,18 +116,20 @@ export async function fitLinear(tf: TF, data: LinearFitInput, opts: LinearFitOpt
   }
 }
 
-/** Rows `rows` of the data as tensors: features and targets (0/1 column for one unit, one-hot otherwise). */
-function rowsTensors(tf: TF, data: LinearFitInput, rows: Int32Array, units: number): [Tensor2D, Tensor2D] {
+/** Rows `rows` of the data as tensors: features, targets (0/1 column for one unit, one-hot otherwise), weights. */
+function rowsTensors(tf: TF, data: LinearFitInput, rows: Int32Array, units: number): [Tensor2D, Tensor2D, Tensor2D] {
   const d = data.width;
   const x = new Float32Array(rows.length * d);
   const y = new Float32Array(rows.length * units);
+  const w = new Float32Array(rows.length).fill(1);
   rows.forEach((r, i) => {
+    if (data.weights) w[i] = data.weights[r]!;
     x.set(data.x.subarray(r * d, r * d + d), i * d);
     const c = data.y[r]!;
     if (units === 1) y[i] = c;
     else y[i * units + c] = 1;
   });
-  return [tf.tensor2d(x, [rows.length, d]), tf.tensor2d(y, [rows.length, units])];
+  return [tf.tensor2d(x, [rows.length, d]), tf.tensor2d(y, [rows.length, units]), tf.tensor2d(w, [rows.length, 1])];
 }
 
 function yieldToEventLoop(): Promise<void> {

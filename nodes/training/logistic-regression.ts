@@ -5,7 +5,7 @@
  */
 import type { Table } from "apache-arrow";
 import { z } from "zod";
-import { gatherRows, stringColumn, tableInfo } from "../core/arrow";
+import { gatherRows, numericColumn, stringColumn, tableInfo } from "../core/arrow";
 import { defineNode } from "../core/define-node";
 import { fail } from "../core/errors";
 import { p } from "../core/params";
@@ -83,7 +83,8 @@ export default defineNode({
     const tf = await ctx.runtime.tf();
     const loss: number[] = [];
     const valLoss: number[] = [];
-    const layers = await fitLinear(tf, { x, width: preprocess.outputs.length, y, classes: classes.length }, params, {
+    const weights = rowWeights(train, info, ctx.log);
+    const layers = await fitLinear(tf, { x, width: preprocess.outputs.length, y, classes: classes.length, weights }, params, {
       signal: ctx.signal,
       onEpoch(epoch, l, v) {
         loss.push(l);
@@ -145,4 +146,21 @@ function dropMissingLabels(table: Table, label: string, log: (m: string, level?:
   if (keep.length === values.length) return table;
   log(`Skipped ${values.length - keep.length} rows with no "${label}" value`, "warn");
   return gatherRows(table, keep);
+}
+
+/**
+ * Row weights from the column with role weight (e.g. Reweighing's output), if any. Missing weights count as 1;
+ * negative or non-finite weights are a user error.
+ */
+function rowWeights(train: Table, info: TableInfo, log: (m: string, level?: "warn") => void): Float32Array | undefined {
+  const col = info.columns.find((c) => c.role === "weight");
+  if (!col) return undefined;
+  const w = numericColumn(train, col.name);
+  let missing = 0;
+  const out = Float32Array.from(w, (v) => (Number.isNaN(v) ? (missing++, 1) : v));
+  const bad = out.findIndex((v) => !Number.isFinite(v) || v < 0);
+  if (bad >= 0) fail("bad_weight", `The weight column "${col.name}" has an invalid weight (${w[bad]}) in row ${bad + 1}; weights must be 0 or more.`, col.name);
+  if (missing) log(`${missing} rows have no "${col.name}" weight and count with weight 1`, "warn");
+  log(`Rows are weighted by "${col.name}"`);
+  return out;
 }
