@@ -15,6 +15,10 @@ import selectColumns from "./features/select-columns";
 import trainTestSplit from "./features/train-test-split";
 import logisticRegression from "./training/logistic-regression";
 import gradientBoosting from "./training/gradient-boosting";
+import mlp from "./training/mlp";
+import permutationImportance from "./explain/permutation-importance";
+import kernelShap from "./explain/kernel-shap";
+import partialDependence from "./explain/partial-dependence";
 import classificationMetrics from "./evaluation/classification-metrics";
 import regressionMetrics from "./evaluation/regression-metrics";
 import prCalibration from "./evaluation/pr-calibration";
@@ -36,6 +40,7 @@ export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
   trainTestSplit,
   logisticRegression,
   gradientBoosting,
+  mlp,
   classificationMetrics,
   regressionMetrics,
   prCalibration,
@@ -43,6 +48,9 @@ export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
   fairnessMetrics,
   reweighing,
   groupThresholds,
+  permutationImportance,
+  kernelShap,
+  partialDependence,
   codeNode,
 ] as unknown as AnyNodeDefinition[];
 

@@ -3,6 +3,8 @@
  * features (param, else every other column whose role does not say it must stay out), and the class order.
  * Shared by infer() (design time, from TableInfo) and run() (from the Arrow table's TableInfo).
  */
+import type { Table } from "apache-arrow";
+import { numericColumn } from "../core/arrow";
 import { fail } from "../core/errors";
 import type { ColumnInfo, ColumnRole, TableInfo } from "../core/schema";
 
@@ -66,4 +68,21 @@ export function orderClasses(distinct: Iterable<string>, label: string, positive
 /** Plain code-unit order, identical everywhere (localeCompare depends on the machine's locale). */
 export function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Row weights from the column with role weight (e.g. Reweighing's output), if any. Missing weights count as 1;
+ * negative or non-finite weights are a user error.
+ */
+export function rowWeights(train: Table, info: TableInfo, log: (m: string, level?: "warn") => void): Float32Array | undefined {
+  const col = info.columns.find((c) => c.role === "weight");
+  if (!col) return undefined;
+  const w = numericColumn(train, col.name);
+  let missing = 0;
+  const out = Float32Array.from(w, (v) => (Number.isNaN(v) ? (missing++, 1) : v));
+  const bad = out.findIndex((v) => !Number.isFinite(v) || v < 0);
+  if (bad >= 0) fail("bad_weight", `The weight column "${col.name}" has an invalid weight (${w[bad]}) in row ${bad + 1}; weights must be 0 or more.`, col.name);
+  if (missing) log(`${missing} rows have no "${col.name}" weight and count with weight 1`, "warn");
+  log(`Rows are weighted by "${col.name}"`);
+  return out;
 }

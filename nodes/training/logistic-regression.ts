@@ -12,7 +12,7 @@ import { p } from "../core/params";
 import { port } from "../core/ports";
 import type { ColumnInfo, ModelInfo, TableInfo } from "../core/schema";
 import type { ChartValue, ModelValue } from "../core/values";
-import { compare, orderClasses, resolveFeatures, resolveLabel } from "./columns";
+import { compare, orderClasses, resolveFeatures, resolveLabel, rowWeights } from "./columns";
 import { fitLinear } from "./fit-linear";
 import { saveLayersModel, type ClassifierState } from "./model-files";
 import { applyPreprocess, fitPreprocess } from "./preprocess";
@@ -148,19 +148,3 @@ function dropMissingLabels(table: Table, label: string, log: (m: string, level?:
   return gatherRows(table, keep);
 }
 
-/**
- * Row weights from the column with role weight (e.g. Reweighing's output), if any. Missing weights count as 1;
- * negative or non-finite weights are a user error.
- */
-function rowWeights(train: Table, info: TableInfo, log: (m: string, level?: "warn") => void): Float32Array | undefined {
-  const col = info.columns.find((c) => c.role === "weight");
-  if (!col) return undefined;
-  const w = numericColumn(train, col.name);
-  let missing = 0;
-  const out = Float32Array.from(w, (v) => (Number.isNaN(v) ? (missing++, 1) : v));
-  const bad = out.findIndex((v) => !Number.isFinite(v) || v < 0);
-  if (bad >= 0) fail("bad_weight", `The weight column "${col.name}" has an invalid weight (${w[bad]}) in row ${bad + 1}; weights must be 0 or more.`, col.name);
-  if (missing) log(`${missing} rows have no "${col.name}" weight and count with weight 1`, "warn");
-  log(`Rows are weighted by "${col.name}"`);
-  return out;
-}

@@ -12,7 +12,7 @@ import { p } from "../core/params";
 import { port } from "../core/ports";
 import type { ColumnInfo, ModelInfo, TableInfo, Task } from "../core/schema";
 import type { ChartValue, ModelValue } from "../core/values";
-import { compare, orderClasses, resolveFeatures, resolveLabel } from "./columns";
+import { compare, orderClasses, resolveFeatures, resolveLabel, rowWeights } from "./columns";
 import { fitMlp, type Head } from "./mlp-fit";
 import { MLP_ALGORITHM, type MlpRegressorState } from "./mlp-model";
 import { saveLayersModel, type ClassifierState } from "./model-files";
@@ -226,17 +226,7 @@ function readTarget(table: Table, label: string, params: Params): Target {
  */
 function lossWeights(train: Table, info: TableInfo, target: Target, balanced: boolean, log: (m: string, level?: "warn") => void): Float32Array | undefined {
   const n = target.y.length;
-  let out: Float32Array | undefined;
-  const col = info.columns.find((c) => c.role === "weight");
-  if (col) {
-    const w = numericColumn(train, col.name);
-    let missing = 0;
-    out = Float32Array.from(w, (v) => (Number.isNaN(v) ? (missing++, 1) : v));
-    const bad = out.findIndex((v) => !Number.isFinite(v) || v < 0);
-    if (bad >= 0) fail("bad_weight", `The weight column "${col.name}" has an invalid weight (${w[bad]}) in row ${bad + 1}; weights must be 0 or more.`, col.name);
-    if (missing) log(`${missing} rows have no "${col.name}" weight and count with weight 1`, "warn");
-    log(`Rows are weighted by "${col.name}"`);
-  }
+  let out = rowWeights(train, info, log);
   if (balanced) {
     const k = target.classes.length;
     const counts = new Array<number>(k).fill(0);

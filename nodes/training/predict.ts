@@ -67,7 +67,7 @@ export async function predictProba(model: LoadedModel, table: Table, tf: TF): Pr
     const part = table.slice(start, Math.min(n, start + CHUNK));
     const x = applyPreprocess(state.preprocess, part);
     const rows = part.numRows;
-    const out = tf.tidy(() => layers.predict(tf.tensor2d(x, [rows, d])) as Tensor);
+    const out = tf.tidy(() => layers.predict(tf.tensor2d(x, [rows, d]), { batchSize: CHUNK }) as Tensor);
     const p = (await out.data()) as Float32Array;
     out.dispose();
     if (state.output === "sigmoid") {

@@ -7,6 +7,7 @@ import { benchFoundation } from "./foundation.bench";
 import { benchGbdt } from "./gbdt.bench";
 import { benchCodeNode } from "./code-node.bench";
 import { benchQueue } from "./queue.bench";
+import { benchMlp } from "./mlp.bench";
 import { printResults, type BenchResult } from "./stats";
 
 const sections: Record<string, () => Promise<BenchResult[]>> = {
@@ -14,6 +15,7 @@ const sections: Record<string, () => Promise<BenchResult[]>> = {
   gbdt: benchGbdt,
   code: benchCodeNode,
   queue: benchQueue,
+  mlp: benchMlp,
 };
 
 const wanted = process.argv.slice(2);
