@@ -13,6 +13,19 @@ import expectations from "./validation/expectations";
 import schemaDrift from "./validation/schema-drift";
 import selectColumns from "./features/select-columns";
 import trainTestSplit from "./features/train-test-split";
+import impute from "./features/impute";
+import scale from "./features/scale";
+import oneHotEncode from "./features/one-hot-encode";
+import ordinalEncode from "./features/ordinal-encode";
+import bucketize from "./features/bucketize";
+import powerTransform from "./features/power-transform";
+import applyTransform from "./features/apply-transform";
+import sqlExpression from "./features/sql-expression";
+import sqlTransform from "./features/sql-transform";
+import dropColumns from "./features/drop-columns";
+import renameColumns from "./features/rename-columns";
+import castColumns from "./features/cast-columns";
+import kFoldSplit from "./features/k-fold-split";
 import logisticRegression from "./training/logistic-regression";
 import gradientBoosting from "./training/gradient-boosting";
 import mlp from "./training/mlp";
@@ -38,6 +51,19 @@ export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
   schemaDrift,
   selectColumns,
   trainTestSplit,
+  impute,
+  scale,
+  oneHotEncode,
+  ordinalEncode,
+  bucketize,
+  powerTransform,
+  applyTransform,
+  sqlExpression,
+  sqlTransform,
+  dropColumns,
+  renameColumns,
+  castColumns,
+  kFoldSplit,
   logisticRegression,
   gradientBoosting,
   mlp,

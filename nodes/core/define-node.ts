@@ -80,6 +80,15 @@ export interface NodeDefinition<
   /** Name of the metric shown on the node's face (e.g. `roc_auc`). */
   keyMetric?: string;
   /**
+   * Input ports whose rows this node learns from (fits on), e.g. `["train"]` for a fitted transform or a model.
+   * The compiler's leakage guard (server/graph/leakage.ts) rejects a graph where such an input descends from a
+   * split's held-out rows. Left out: `["train"]` for Training nodes and for nodes with a `train` input that
+   * output a model or a fitted transform; none otherwise.
+   */
+  learns?: Array<keyof I & string>;
+  /** Output ports that carry held-out rows (a split's test side), e.g. `["test"]`; see {@link learns}. */
+  heldOut?: Array<keyof O & string>;
+  /**
    * False disables caching (e.g. a URL source whose content cannot be fingerprinted); a function decides per
    * params (e.g. cache a database query only when the user gave it a cache key).
    */

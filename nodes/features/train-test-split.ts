@@ -66,6 +66,8 @@ export default defineNode({
     return { train: columns, test: columns };
   },
   resources: { heavy: true },
+  // Rows on this side must never be learned from (the compiler's leakage guard).
+  heldOut: ["test"],
   async run({ inputs, params: prm, ctx }) {
     const table = inputs.table;
     const n = table.numRows;

@@ -12,6 +12,7 @@ import { PORT_TYPE_LABEL, portsCompatible } from "../../nodes/core/ports";
 import type { NodeRegistry } from "../../nodes/core/registry";
 import { isNumeric, type PortInfo } from "../../nodes/core/schema";
 import { edgeId, type Workflow, type WorkflowEdge, type WorkflowNode } from "./format";
+import { checkLeakage } from "./leakage";
 
 export type PortInfos = Record<string, PortInfo | undefined>;
 
@@ -151,6 +152,16 @@ export function compileGraph(wf: Workflow, registry: NodeRegistry, opts: Compile
         err({ code: "missing_input", nodeId: node.id, field: name, message: `${nodeName(node, def)} needs its "${spec.label ?? name}" input (${PORT_TYPE_LABEL[spec.type]}) connected. Drag a connection into it from a node that produces a ${PORT_TYPE_LABEL[spec.type]}.` });
   }
 
+  // 3b. An optional output named like an optional input (a fitted transform's `apply`) exists only when that
+  //     input is connected.
+  for (const e of wf.edges) {
+    const src = byId.get(e.source);
+    const spec = src?.def?.outputs[e.sourcePort];
+    const twin = src?.def?.inputs[e.sourcePort];
+    if (spec?.optional && twin?.optional && !inputs.get(e.source)?.[e.sourcePort])
+      err({ code: "output_without_input", edgeId: edgeId(e), nodeId: e.source, field: e.sourcePort, message: `${nodeName(src!.node, src!.def)} gives its "${spec.label ?? e.sourcePort}" output only when its "${twin.label ?? e.sourcePort}" input is connected. Connect the rows to transform to "${twin.label ?? e.sourcePort}", or take the other output.` });
+  }
+
   // 4. Topological order (Kahn), cycle detection.
   const indeg = new Map<string, number>();
   for (const id of byId.keys()) indeg.set(id, Object.keys(inputs.get(id) ?? {}).length);
@@ -199,6 +210,18 @@ export function compileGraph(wf: Workflow, registry: NodeRegistry, opts: Compile
     if (known) out = { ...out, ...Object.fromEntries(Object.entries(known).filter(([, v]) => v !== undefined)) };
     infos[id] = out;
   }
+
+  // 6. Leakage guard: nothing may learn from rows of a split's held-out side (see leakage.ts).
+  issues.push(
+    ...checkLeakage(
+      order.flatMap((id) => {
+        const { node, def } = byId.get(id)!;
+        if (!def) return [];
+        const ins = Object.entries(inputs.get(id) ?? {}).map(([k, v]) => [k, { node: v.node, port: v.port }] as const);
+        return [{ id, label: node.label || def.title, def, inputs: Object.fromEntries(ins) }];
+      }),
+    ),
+  );
 
   const hasErrors = issues.some((i) => i.severity === "error");
   const planNodes: PlanNode[] = hasErrors
