@@ -70,7 +70,8 @@ async function main(argv: string[]): Promise<number> {
       plan,
       baseDir: process.cwd(),
       noCache: Boolean(values["no-cache"]),
-      sink: { emit: (e) => json || report(e, labels) },
+      // --json keeps stdout for the summary; warnings still go to stderr.
+      sink: { emit: (e) => (json ? e.type === "log" && e.level !== "info" && report(e, labels) : report(e, labels)) },
     });
     const onSig = () => handle.cancel();
     process.once("SIGINT", onSig);

@@ -83,4 +83,17 @@ describe("lattice run examples/adult-income.workflow.json", () => {
     expect(r.stderr).toMatch(/node "source"/);
     expect(r.stderr).toMatch(/no-such-file\.csv/);
   });
+
+  it("adult-fairness: data checks pass, MLP ≥ 0.90 and GBDT ≥ 0.92 ROC-AUC, the fairness gate flags the sex gap", () => {
+    const r = lattice("run", "examples/adult-fairness.workflow.json", "--json");
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as Summary;
+    expect(s.nodes.validate!.metrics.failed_expectations).toBe(0);
+    expect(s.nodes.mlpMetrics!.metrics.roc_auc).toBeGreaterThanOrEqual(0.9);
+    expect(s.nodes.gbdtMetrics!.metrics.roc_auc).toBeGreaterThanOrEqual(0.92);
+    // Adult's selection rates differ by sex well beyond the 0.1 default limit: the gate must say so.
+    expect(s.nodes.fairness!.metrics.demographic_parity_difference).toBeGreaterThan(0.1);
+    expect(r.stderr).toMatch(/Demographic parity difference .* is above the limit 0\.1/);
+    expect(s.nodes.importance!.status).toBe("succeeded");
+  }, 300_000);
 });
