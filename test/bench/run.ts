@@ -8,6 +8,7 @@ import { benchGbdt } from "./gbdt.bench";
 import { benchCodeNode } from "./code-node.bench";
 import { benchQueue } from "./queue.bench";
 import { benchMlp } from "./mlp.bench";
+import { benchPipeline } from "./pipeline.bench";
 import { printResults, type BenchResult } from "./stats";
 
 const sections: Record<string, () => Promise<BenchResult[]>> = {
@@ -16,6 +17,7 @@ const sections: Record<string, () => Promise<BenchResult[]>> = {
   code: benchCodeNode,
   queue: benchQueue,
   mlp: benchMlp,
+  pipeline: benchPipeline,
 };
 
 const wanted = process.argv.slice(2);
