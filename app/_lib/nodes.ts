@@ -23,12 +23,22 @@ export interface FieldSchema {
   minLength?: number;
   maxLength?: number;
   items?: FieldSchema;
+  minItems?: number;
+  maxItems?: number;
+  /** Object fields (array items, discriminated-union variants). */
+  properties?: Record<string, FieldSchema>;
+  required?: string[];
+  /** Records (`z.record`): the schema of each value. */
+  additionalProperties?: FieldSchema | boolean;
+  propertyNames?: FieldSchema;
   anyOf?: FieldSchema[];
   oneOf?: FieldSchema[];
   const?: unknown;
   ui?: "column" | "columns" | "code" | "file" | "textarea" | "hidden";
   port?: string;
   dtype?: "any" | "numeric" | "string";
+  /** What one item of a list is called in the form ("rule", "layer"); else derived from the title. */
+  itemLabel?: string;
 }
 
 export interface ParamsSchema {

@@ -15,6 +15,8 @@ export interface FieldMeta {
   ui?: "column" | "columns" | "code" | "file" | "textarea" | "hidden";
   port?: string;
   dtype?: ColumnDType;
+  /** Lists: names the editor's add button ("+ Add rule"); defaults to the field's title. */
+  itemLabel?: string;
 }
 
 interface ColumnOpts {

@@ -10,7 +10,7 @@ import type { TableInfo } from "../core/schema";
 
 const params = z.object({
   renames: z
-    .array(z.object({ from: z.string().meta({ title: "Column" }), to: z.string().meta({ title: "New name" }) }))
+    .array(z.object({ from: z.string().meta({ ui: "column", port: "table", title: "Column" }), to: z.string().meta({ title: "New name" }) }))
     .default([])
     .meta({ title: "Renames", description: "Each row: a column and its new name." }),
 });

@@ -26,7 +26,7 @@ const params = z.object({
   expectations: z
     .array(expectationSchema)
     .default([])
-    .meta({ title: "Expectations", description: "The rules the table must meet. Each one is checked separately and reported." }),
+    .meta({ title: "Expectations", itemLabel: "rule", description: "The rules the table must meet. Each one is checked separately and reported." }),
   onFailure: z
     .enum(["fail", "warn", "route"])
     .default("fail")
