@@ -39,6 +39,7 @@ import cvSummary from "./evaluation/cv-summary-node";
 import fairnessMetrics from "./fairness/fairness-metrics";
 import reweighing from "./fairness/reweighing";
 import groupThresholds from "./fairness/group-thresholds";
+import batchScore from "./deploy/batch-score";
 import codeNode from "./code/code-node";
 
 export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
@@ -77,6 +78,7 @@ export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
   permutationImportance,
   kernelShap,
   partialDependence,
+  batchScore,
   codeNode,
 ] as unknown as AnyNodeDefinition[];
 

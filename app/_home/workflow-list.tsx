@@ -56,6 +56,7 @@ export function WorkflowList() {
       <header className="topbar">
         <span className="brand"><span className="logo">◆</span> Lattice</span>
         <div className="spacer" />
+        <Link className="btn" href="/models" data-testid="models-link">Models</Link>
         <button className="btn" onClick={() => file.current?.click()} disabled={busy} data-testid="import-json">Import JSON…</button>
         <input
           ref={file}

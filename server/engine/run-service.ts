@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Issue } from "../../nodes/core/errors";
 import type { Database } from "../store/types";
 import type { Analyzer } from "./analyze";
+import { registerModelsFromEvent } from "./model-registry-hook";
 import { RunEventHub, streamRunEvents } from "./run-events";
 import type { RunService } from "./services";
 import type { Executor, RunEvent, RunHandle, RunResult } from "./types";
@@ -64,6 +65,8 @@ export class InProcessRunService implements RunService {
         emit: (e: RunEvent) => {
           chain = chain
             .then(() => this.deps.db.runs.applyEvent(e))
+            // After the event is stored, so the training table's hash is in the run's rows (model-registry-hook.ts).
+            .then(() => registerModelsFromEvent(this.deps.db, plan, e))
             .catch((err) => console.error(`[lattice] could not persist event ${e.seq} of run ${runId}:`, err))
             .then(() => this.deps.hub.publish(e));
         },

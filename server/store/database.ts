@@ -5,6 +5,7 @@
 import type { Database } from "./types";
 import type { Backend } from "./backend";
 import { createArtifactRepo } from "./artifact-repo";
+import { createModelRegistryRepo } from "./model-registry-repo";
 import { openPglite } from "./pglite-backend";
 import { openPostgres } from "./postgres-backend";
 import { createRunRepo } from "./run-repo";
@@ -42,6 +43,7 @@ function databaseOn(backend: Backend): Database {
     workflows: refuseAfterClose(createWorkflowRepo(backend.prisma), isClosed, backend.label),
     runs: refuseAfterClose(createRunRepo(backend.prisma, backend.sql), isClosed, backend.label),
     artifacts: refuseAfterClose(createArtifactRepo(backend.prisma, backend.sql), isClosed, backend.label),
+    models: refuseAfterClose(createModelRegistryRepo(backend.prisma), isClosed, backend.label),
     describe: () => backend.label,
     // Idempotent: shutdown paths (signal handler, test teardown) may both call it.
     close: () => (closing ??= backend.close()),

@@ -104,10 +104,58 @@ export interface ArtifactRepo {
   get(hash: string): Promise<(ArtifactRef & { createdAt: Date }) | null>;
 }
 
+/** Where a registered model came from: enough to find the run, the graph and the data it was trained on. */
+export interface ModelLineage {
+  runId: string;
+  nodeId: string;
+  workflowId?: string | null;
+  workflowVersionId?: string | null;
+  /** Version number of the workflow the run ran (resolved from workflowVersionId when listing). */
+  workflowVersion?: number | null;
+  /** Artifact hash of the training table (the node's `train` input). */
+  dataHash?: string | null;
+}
+
+export interface RegisteredModelRecord {
+  id: string;
+  name: string;
+  version: number;
+  algorithm: string;
+  task?: string | null;
+  metrics: Record<string, number>;
+  params: Record<string, unknown>;
+  lineage: ModelLineage;
+  /** Artifact hash of the model value. */
+  modelHash: string;
+  createdAt: Date;
+}
+
+export interface RegisterModelInput {
+  name: string;
+  algorithm: string;
+  task?: string | null;
+  metrics: Record<string, number>;
+  params: Record<string, unknown>;
+  lineage: Omit<ModelLineage, "workflowVersion">;
+  modelHash: string;
+}
+
+export interface ModelRegistryRepo {
+  /**
+   * Adds the next version of `name` (1 for a new name). Idempotent per (runId, nodeId): registering the same
+   * node of the same run again returns the existing entry.
+   */
+  register(input: RegisterModelInput): Promise<RegisteredModelRecord>;
+  /** Newest first; `name` narrows to one model's versions. */
+  list(opts?: { name?: string; limit?: number }): Promise<RegisteredModelRecord[]>;
+  get(id: string): Promise<RegisteredModelRecord | null>;
+}
+
 export interface Database {
   workflows: WorkflowRepo;
   runs: RunRepo;
   artifacts: ArtifactRepo;
+  models: ModelRegistryRepo;
   /** Which database this is, for the status bar: `pglite:<dir>` or `postgres:<host>/<db>`. */
   describe(): string;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 /** The app's tRPC router. The browser imports only its type. */
 import { artifactRouter } from "./routers/artifact";
 import { graphRouter } from "./routers/graph";
+import { modelsRouter } from "./routers/models";
 import { runRouter } from "./routers/run";
 import { systemRouter } from "./routers/system";
 import { workflowRouter } from "./routers/workflow";
@@ -11,6 +12,7 @@ export const appRouter = router({
   run: runRouter,
   graph: graphRouter,
   artifact: artifactRouter,
+  models: modelsRouter,
   system: systemRouter,
 });
 

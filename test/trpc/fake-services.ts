@@ -4,6 +4,7 @@ import { createRegistry } from "../../nodes/core/registry";
 import type { Workflow } from "../../server/graph/format";
 import type { AnalyzeResult, AppServices, ArtifactPreview } from "../../server/engine/services";
 import type { ArtifactStore, RunEvent, RunEventBody } from "../../server/engine/types";
+import { createFakeModelRegistry } from "../deploy/fake-model-registry";
 import type { Database, RunRecord, WorkflowRecord, WorkflowSummary, WorkflowVersionSummary } from "../../server/store/types";
 
 export interface FakeState {
@@ -81,6 +82,7 @@ export function createFakeServices(): FakeServices {
       },
     },
     artifacts: { async record() {}, async get() { return null; } },
+    models: createFakeModelRegistry(),
     describe: () => "fake",
     close: async () => {},
   };
