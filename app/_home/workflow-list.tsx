@@ -57,6 +57,7 @@ export function WorkflowList() {
         <span className="brand"><span className="logo">◆</span> Lattice</span>
         <div className="spacer" />
         <Link className="btn" href="/models" data-testid="models-link">Models</Link>
+        <Link className="btn" href="/workers" data-testid="workers-link">Workers</Link>
         <button className="btn" onClick={() => file.current?.click()} disabled={busy} data-testid="import-json">Import JSON…</button>
         <input
           ref={file}

@@ -2,7 +2,7 @@
  * Builds everything the API server needs, once per process: database (PGlite by default, PostgreSQL when
  * DATABASE_URL is set), artifact store, node runtime, worker-thread pool, executor and run service.
  */
-import { availableParallelism } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { registry as defaultRegistry } from "../../nodes/catalog";
@@ -65,7 +65,7 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
   const pool = queued
     ? undefined
     : new ThreadPool({
-        size: opts.threads ?? Math.max(1, availableParallelism() - 1),
+        size: opts.threads ?? Math.max(1, availableParallelism() - 1), // same as `threads` below
         storeRoot: artifacts.root,
         registryModule: opts.registryModule,
       });
@@ -81,6 +81,8 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
     tfBackend: inProcess ? (inProcess.tfBackend() ?? "not loaded yet") : "on the workers (see Workers)",
   });
   const runService = new InProcessRunService({ db, executor, analyzer, hub, info, baseDir });
+  const threads = opts.threads ?? Math.max(1, availableParallelism() - 1);
+  const startedAt = Date.now();
 
   return {
     registry,
@@ -103,6 +105,27 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
       return { path };
     },
     info,
+    async workers() {
+      if (queued) return { mode: "queue", ...(await queued.executor.overview()) };
+      // Embedded mode: this process is the only worker (light nodes inline, heavy ones on its threads).
+      return {
+        mode: "in-process",
+        pools: [],
+        workers: [
+          {
+            id: `api-${process.pid}`,
+            hostname: hostname(),
+            pid: process.pid,
+            pools: ["cpu"],
+            concurrency: threads,
+            tfBackend: inProcess?.tfBackend() ?? "not loaded yet",
+            active: runService.activeRuns().length,
+            startedAt,
+            heartbeatAt: Date.now(),
+          },
+        ],
+      };
+    },
     async close() {
       await executor.close();
       await runtime.close();

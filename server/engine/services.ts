@@ -50,6 +50,41 @@ export interface RunService {
   events(runId: string, afterSeq: number, signal: AbortSignal): AsyncIterable<RunEvent>;
 }
 
+/** One process that runs nodes: a queued worker, or this API process in embedded mode. */
+export interface WorkerSummary {
+  id: string;
+  hostname: string;
+  pid: number;
+  pools: string[];
+  concurrency: number;
+  tfBackend: string;
+  gpu?: { name: string; memoryMB?: number };
+  /** Jobs running now (in-process mode: runs in progress). */
+  active: number;
+  /** Jobs finished and failed since the worker started (queued workers count them). */
+  processed?: number;
+  failed?: number;
+  startedAt: number;
+  heartbeatAt: number;
+}
+
+export interface PoolDepthSummary {
+  pool: string;
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  completed: number;
+}
+
+/** What the Workers page shows. */
+export interface WorkersOverview {
+  mode: "in-process" | "queue";
+  workers: WorkerSummary[];
+  /** Queue depth per pool (queue mode only). */
+  pools: PoolDepthSummary[];
+}
+
 export interface AppServices {
   registry: NodeRegistry;
   db: Database;
@@ -62,4 +97,6 @@ export interface AppServices {
   upload(name: string, bytes: Uint8Array): Promise<{ path: string }>;
   /** What is running where (executor mode, TensorFlow.js backend, database). */
   info(): Record<string, string>;
+  /** Workers with their capabilities and heartbeat, and queue depth per pool. */
+  workers(): Promise<WorkersOverview>;
 }

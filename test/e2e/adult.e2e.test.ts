@@ -166,3 +166,19 @@ it("a reload in the middle of training shows the right state, keeps the learning
     await page.close();
   }
 });
+
+it("the Workers page shows where nodes run", async () => {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 700 } });
+  try {
+    await page.goto(server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
+    await page.getByTestId("workers-link").click();
+    await page.waitForURL(/\/workers$/, { timeout: 180_000 });
+    await expect.poll(() => page.getByTestId("worker-row").count(), { timeout: 60_000 }).toBe(1);
+    expect(await page.getByTestId("workers-mode").textContent()).toMatch(/Embedded mode/);
+    // this server trained the Adult models above in its worker threads: tfjs is loaded by now
+    expect(await page.getByTestId("worker-row").textContent()).toMatch(/wasm|cpu|tensorflow/);
+    await page.screenshot({ path: path.join(OUT, "workers.png") });
+  } finally {
+    await page.close();
+  }
+});

@@ -98,6 +98,14 @@ describe("InProcessRunService", () => {
     expect(run!.nodes.find((n) => n.nodeId === "slow")!.status).toBe("cancelled");
   });
 
+  it("reports this process as the one worker in embedded mode", async () => {
+    const w = await svc.workers();
+    expect(w.mode).toBe("in-process");
+    expect(w.pools).toEqual([]);
+    expect(w.workers).toHaveLength(1);
+    expect(w.workers[0]).toMatchObject({ pid: process.pid, pools: ["cpu"], concurrency: 1 });
+  });
+
   it("previews a stored table with column statistics", async () => {
     const wf = await svc.db.workflows.create({ formatVersion: 1, name: "t", nodes: [{ id: "t", kind: "test/table", version: 1, params: { rows: 6 }, position: pos }], edges: [] });
     const { runId } = await svc.runs.startSaved(wf.id);

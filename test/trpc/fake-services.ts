@@ -165,6 +165,11 @@ export function createFakeServices(): FakeServices {
       return { path: `uploads/${name}` };
     },
     info: () => ({ executor: "fake", tfjsBackend: "cpu", database: "fake" }),
+    workers: async () => ({
+      mode: "queue" as const,
+      workers: [{ id: "w1", hostname: "gpu-box", pid: 7, pools: ["cpu", "gpu"], concurrency: 4, tfBackend: "tensorflow-gpu", gpu: { name: "H100", memoryMB: 81559 }, active: 1, processed: 9, failed: 0, startedAt: 1, heartbeatAt: 2 }],
+      pools: [{ pool: "gpu", waiting: 3, active: 1, delayed: 0, failed: 0, completed: 9 }],
+    }),
     close: async () => {},
   };
 }

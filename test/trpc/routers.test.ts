@@ -198,5 +198,8 @@ describe("graph, artifact and system routers", () => {
 
   it("info reports where things run", async () => {
     expect(await caller.system.info()).toMatchObject({ executor: "fake", tfjsBackend: "cpu" });
+    const w = await caller.system.workers();
+    expect(w.workers[0]).toMatchObject({ hostname: "gpu-box", gpu: { name: "H100" } });
+    expect(w.pools).toEqual([{ pool: "gpu", waiting: 3, active: 1, delayed: 0, failed: 0, completed: 9 }]);
   });
 });
