@@ -161,3 +161,42 @@ export function Sparkline({ series, width = 200, height = 44, diagonal = false }
     </svg>
   );
 }
+
+/** Tiny bars for a node's face (per-group rates, importances): first series, no labels beyond a tooltip. */
+export function MiniBars({ chart, width = 200, height = 44 }: { chart: ChartValue; width?: number; height?: number }) {
+  const cats = (chart.categories ?? []).slice(0, 24);
+  const vals = (chart.series?.[0]?.y ?? []).slice(0, cats.length);
+  const max = Math.max(1e-12, ...vals.map((v) => Math.abs(v)));
+  const w = cats.length ? (width - 4) / cats.length : 0;
+  return (
+    <svg className="sparkline" width={width} height={height} data-testid="node-minichart" data-kind="bar" role="img" aria-label={chart.title}>
+      {vals.map((v, i) => {
+        const h = (Math.abs(v) / max) * (height - 6);
+        return (
+          <rect key={i} x={2 + i * w + 1} y={height - 2 - h} width={Math.max(1, w - 2)} height={Math.max(1, h)} rx={1} fill={PALETTE[0]}>
+            <title>{`${cats[i]}: ${formatNumber(v)}`}</title>
+          </rect>
+        );
+      })}
+    </svg>
+  );
+}
+
+/** Tiny heatmap for a node's face (confusion matrix): cell shade by count. */
+export function MiniHeatmap({ chart, height = 44 }: { chart: ChartValue; height?: number }) {
+  const m = chart.matrix ?? [];
+  const n = Math.max(1, m.length, m[0]?.length ?? 0);
+  const cell = (height - 4) / n;
+  const max = Math.max(1, ...m.flat());
+  return (
+    <svg className="sparkline" width={height} height={height} data-testid="node-minichart" data-kind="heatmap" role="img" aria-label={chart.title}>
+      {m.map((row, i) =>
+        row.map((v, j) => (
+          <rect key={`${i}-${j}`} x={2 + j * cell} y={2 + i * cell} width={cell - 1} height={cell - 1} fill={`rgba(47,125,225,${0.08 + 0.85 * (v / max)})`}>
+            <title>{`${chart.rowLabels?.[i] ?? i} → ${chart.colLabels?.[j] ?? j}: ${formatNumber(v)}`}</title>
+          </rect>
+        )),
+      )}
+    </svg>
+  );
+}

@@ -7,7 +7,7 @@ import type { ChartValue } from "../../../nodes/core/values";
 import { PORT_TYPE_LABEL } from "../../../nodes/core/ports";
 import { formatDuration, formatNumber, metricLabel } from "../../_lib/format";
 import { CATEGORY_COLOR, PORT_COLOR, registry } from "../../_lib/nodes";
-import { Sparkline } from "./charts";
+import { MiniBars, MiniHeatmap, Sparkline } from "./charts";
 import { useEditor, type LatticeNode, type NodeRunState } from "./store";
 import { useArtifact } from "./use-artifact";
 
@@ -22,19 +22,31 @@ const STATUS_LABEL: Record<string, string> = {
   skipped: "Skipped",
 };
 
-function NodeChart({ state, chartPort }: { state: NodeRunState; chartPort?: string }) {
+/** Live learning curve while a node streams a metric series; otherwise up to two of its chart outputs. */
+function NodeCharts({ state, chartPorts }: { state: NodeRunState; chartPorts: string[] }) {
   const seriesNames = Object.keys(state.series);
-  const ref = chartPort ? state.outputs[chartPort] : undefined;
-  const { preview } = useArtifact(seriesNames.length ? undefined : ref?.hash, ref ? "chart" : undefined);
   if (seriesNames.length) {
     const names = seriesNames.filter((n) => /loss/i.test(n)).length ? seriesNames.filter((n) => /loss/i.test(n)) : seriesNames.slice(0, 2);
     return <Sparkline series={names.map((n) => ({ name: n, ...state.series[n]! }))} />;
   }
-  if (preview?.type === "json") {
-    const chart = preview.value as ChartValue;
-    if (chart.series?.length && (chart.kind === "line" || chart.kind === "scatter"))
-      return <Sparkline series={chart.series.slice(0, 3)} diagonal={/roc/i.test(chart.title)} />;
-  }
+  const shown = chartPorts.filter((p) => state.outputs[p]).slice(0, 2);
+  return (
+    <div className="lnode-charts">
+      {shown.map((p) => (
+        <NodeChart key={p} hash={state.outputs[p]!.hash} narrow={shown.length > 1} />
+      ))}
+    </div>
+  );
+}
+
+function NodeChart({ hash, narrow }: { hash: string; narrow: boolean }) {
+  const { preview } = useArtifact(hash, "chart");
+  if (preview?.type !== "json") return null;
+  const chart = preview.value as ChartValue;
+  const width = narrow ? 140 : 200;
+  if (chart.kind === "heatmap" && chart.matrix?.length) return <MiniHeatmap chart={chart} />;
+  if (chart.kind === "bar" && chart.categories?.length) return <MiniBars chart={chart} width={width} />;
+  if (chart.series?.length) return <Sparkline series={chart.series.slice(0, 3)} diagonal={/roc/i.test(chart.title)} width={width} />;
   return null;
 }
 
@@ -56,8 +68,8 @@ function LatticeNodeView({ id, data, selected }: NodeProps<LatticeNode>) {
   const outputs = Object.entries(def.outputs);
   const key = def.keyMetric;
   const keyValue = key !== undefined ? state?.metrics[key] : undefined;
-  const chartPort = outputs.find(([, p]) => p.type === "chart")?.[0];
-  const hasChart = state && (Object.keys(state.series).length > 0 || (chartPort && state.outputs[chartPort]));
+  const chartPorts = outputs.filter(([, p]) => p.type === "chart").map(([name]) => name);
+  const hasChart = state && (Object.keys(state.series).length > 0 || chartPorts.some((p) => state.outputs[p]));
   const elapsed = state?.status === "running" && state.startedAt ? undefined : state?.durationMs;
   const stale = state && runStatus && state.status === "pending" && runStatus !== "running" && runStatus !== "queued";
   return (
@@ -134,7 +146,7 @@ function LatticeNodeView({ id, data, selected }: NodeProps<LatticeNode>) {
             </div>
           )}
           {state.status === "running" && state.progressMessage && <div className="lnode-msg">{state.progressMessage}</div>}
-          {hasChart && <NodeChart state={state} chartPort={chartPort} />}
+          {hasChart && <NodeCharts state={state} chartPorts={chartPorts} />}
           {state.error && <div className="lnode-error" data-testid="node-error">{state.error.message}</div>}
           {state.skippedReason && <div className="lnode-msg">{state.skippedReason}</div>}
         </div>
