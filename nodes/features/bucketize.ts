@@ -5,12 +5,13 @@
  */
 import type { Vector } from "apache-arrow";
 import { z } from "zod";
-import { numericColumn, tableInfo } from "../core/arrow";
+import { numericColumn } from "../core/arrow";
 import { defineNode } from "../core/define-node";
 import { fail } from "../core/errors";
 import { p } from "../core/params";
-import { floatVector, needFittedColumn, needNumeric, numericInfo, pickColumns, pickColumnsInfo, replaceColumns, replaceInfo, requireRows } from "./feature-columns";
-import { finishFitted, fittedInputs, fittedOutputs, inferFitted, type Fitter } from "./fitted";
+import { floatVector, needFittedColumn, needNumeric, replaceColumns } from "./feature-columns";
+import { finishFitted, fittedInputs, fittedOutputs, type Fitter } from "./fitted";
+import { fitNumericColumns, inferNumericReplace } from "./numeric-columns";
 import { linspace, percentile, sortedObserved } from "./numeric";
 
 const KIND = "features/bucketize";
@@ -82,27 +83,20 @@ export default defineNode({
   inputs: fittedInputs(),
   outputs: fittedOutputs(),
   params,
-  infer: ({ inputs, params: prm }) =>
-    inferFitted(inputs, (t) => replaceInfo(t, new Map(pickColumnsInfo(t, prm.columns, numericInfo).map((n) => [n, [{ name: n, dtype: "float" as const }]])))),
+  infer: ({ inputs, params: prm }) => inferNumericReplace(inputs, prm.columns),
   resources: { heavy: true },
   async run({ inputs, params: prm, ctx }) {
-    requireRows(inputs.train, TITLE, "training rows");
-    const names = pickColumns(tableInfo(inputs.train), prm.columns, {
-      setting: "columns",
-      title: "Columns",
-      node: TITLE,
-      suitable: numericInfo,
-      needs: "numbers",
-      hint: "Cast it to a number first (Cast columns), or remove it from \"Columns\".",
-    });
-    const columns: BucketizeState["columns"] = [];
-    for (let i = 0; i < names.length; i++) {
-      ctx.signal.throwIfAborted();
-      const edges = fitEdges(numericColumn(inputs.train, names[i]!), names[i]!, prm.bins, prm.strategy);
-      if (edges.length && edges.length - 1 < prm.bins) ctx.log(`Column "${names[i]}": ${edges.length - 1} bins instead of ${prm.bins} (many rows share a value).`, "warn");
-      columns.push({ name: names[i]!, edges });
-      ctx.progress((0.5 * (i + 1)) / names.length);
-    }
+    const columns: BucketizeState["columns"] = fitNumericColumns(
+      inputs.train,
+      prm.columns,
+      { node: TITLE, hint: "Cast it to a number first (Cast columns), or remove it from \"Columns\"." },
+      ctx,
+      (values, name) => {
+        const edges = fitEdges(values, name, prm.bins, prm.strategy);
+        if (edges.length && edges.length - 1 < prm.bins) ctx.log(`Column "${name}": ${edges.length - 1} bins instead of ${prm.bins} (many rows share a value).`, "warn");
+        return { name, edges };
+      },
+    );
     return finishFitted(bucketizer, { columns }, inputs, ctx);
   },
 });

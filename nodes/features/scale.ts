@@ -5,12 +5,13 @@
  */
 import type { Vector } from "apache-arrow";
 import { z } from "zod";
-import { numericColumn, tableInfo } from "../core/arrow";
+import { numericColumn } from "../core/arrow";
 import { defineNode } from "../core/define-node";
 import { fail } from "../core/errors";
 import { p } from "../core/params";
-import { finishFitted, fittedInputs, fittedOutputs, inferFitted, type Fitter } from "./fitted";
-import { floatVector, needFittedColumn, needNumeric, numericInfo, pickColumns, pickColumnsInfo, replaceColumns, replaceInfo, requireRows } from "./feature-columns";
+import { finishFitted, fittedInputs, fittedOutputs, type Fitter } from "./fitted";
+import { fitNumericColumns, inferNumericReplace } from "./numeric-columns";
+import { floatVector, needFittedColumn, needNumeric, replaceColumns } from "./feature-columns";
 import { median, nonZeroScale, percentile, sortedObserved, standardStats } from "./numeric";
 
 const KIND = "features/scale";
@@ -73,25 +74,16 @@ export default defineNode({
   inputs: fittedInputs(),
   outputs: fittedOutputs(),
   params,
-  infer: ({ inputs, params: prm }) =>
-    inferFitted(inputs, (t) => replaceInfo(t, new Map(pickColumnsInfo(t, prm.columns, numericInfo).map((n) => [n, [{ name: n, dtype: "float" as const }]])))),
+  infer: ({ inputs, params: prm }) => inferNumericReplace(inputs, prm.columns),
   resources: { heavy: true },
   async run({ inputs, params: prm, ctx }) {
-    requireRows(inputs.train, TITLE, "training rows");
-    const names = pickColumns(tableInfo(inputs.train), prm.columns, {
-      setting: "columns",
-      title: "Columns",
-      node: TITLE,
-      suitable: numericInfo,
-      needs: "numbers",
-      hint: "Encode text columns first (One-hot or Ordinal encode), or remove the column from \"Columns\".",
-    });
-    const columns: ScaleState["columns"] = [];
-    for (let i = 0; i < names.length; i++) {
-      ctx.signal.throwIfAborted();
-      columns.push(fitColumn(numericColumn(inputs.train, names[i]!), names[i]!, prm.method));
-      ctx.progress((0.5 * (i + 1)) / names.length);
-    }
+    const columns: ScaleState["columns"] = fitNumericColumns(
+      inputs.train,
+      prm.columns,
+      { node: TITLE, hint: "Encode text columns first (One-hot or Ordinal encode), or remove the column from \"Columns\"." },
+      ctx,
+      (values, name) => fitColumn(values, name, prm.method),
+    );
     return finishFitted(scaler, { method: prm.method, columns }, inputs, ctx);
   },
 });
