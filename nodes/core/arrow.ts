@@ -2,7 +2,7 @@
  * Column-level helpers over Apache Arrow tables. Nodes read whole columns into typed arrays (never arrays
  * of row objects) and build result tables from columns.
  */
-import { Bool, DataType, Float64, Int32, RecordBatch, Schema, Table, Utf8, makeData, makeVector, tableFromArrays, vectorFromArray, type Data, type Vector } from "apache-arrow";
+import { Bool, DataType, Float64, RecordBatch, Schema, Table, Utf8, makeData, makeVector, vectorFromArray, type Data, type Vector } from "apache-arrow";
 import type { ColumnInfo, DType, TableInfo } from "./schema";
 import { fail } from "./errors";
 
@@ -112,7 +112,6 @@ function withRolesFrom(t: Table, from: Table): Table {
   return Object.keys(roles).length ? withRoles(t, roles) : t;
 }
 
-export { tableFromArrays, Int32 };
 
 /**
  * Rows at the given indices, like {@link takeRows} (same values, types and roles) but column-wise: typed-array

@@ -3,7 +3,7 @@
  * how its output schemas follow from its inputs (`infer`, design time, pure) and does one thing (`run`).
  */
 import type { z } from "zod";
-import type { PortSpec, PortType } from "./ports";
+import type { PortSpec } from "./ports";
 import type { PortInfo } from "./schema";
 import type { PortValueMap } from "./values";
 import type { ProbeContext, RunContext } from "./context";
@@ -109,7 +109,3 @@ export function defineNode<I extends PortMap, O extends PortMap, P extends z.Zod
 
 /** The erased form the registry, compiler and engine work with. */
 export type AnyNodeDefinition = NodeDefinition<PortMap, PortMap, z.ZodType<Record<string, unknown>>>;
-
-export function portType(def: AnyNodeDefinition, side: "inputs" | "outputs", name: string): PortType | undefined {
-  return def[side][name]?.type;
-}

@@ -43,11 +43,3 @@ export interface PortInfo {
 }
 
 export const isNumeric = (d: DType) => d === "float" || d === "int" || d === "bool";
-
-export function columnNames(t: TableInfo | undefined): string[] {
-  return t ? t.columns.map((c) => c.name) : [];
-}
-
-export function findColumn(t: TableInfo | undefined, name: string): ColumnInfo | undefined {
-  return t?.columns.find((c) => c.name === name);
-}

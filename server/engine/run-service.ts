@@ -10,7 +10,7 @@ import type { Analyzer } from "./analyze";
 import { registerModelsFromEvent } from "./model-registry-hook";
 import { RunEventHub, streamRunEvents } from "./run-events";
 import type { RunService } from "./services";
-import type { Executor, RunEvent, RunHandle, RunResult } from "./types";
+import type { Executor, RunEvent, RunHandle } from "./types";
 
 /** A problem the caller can act on (unknown workflow, graph that does not compile). */
 export class ServiceError extends Error {
@@ -75,16 +75,6 @@ export class InProcessRunService implements RunService {
     this.handles.set(runId, handle);
     void handle.done.finally(() => this.handles.delete(runId));
     return { runId };
-  }
-
-  /** Resolves when the run has finished and all its events are stored (tests, CLI-like callers). */
-  async wait(runId: string): Promise<RunResult | undefined> {
-    const h = this.handles.get(runId);
-    if (!h) return undefined;
-    const r = await h.done;
-    // events are persisted asynchronously; wait for the terminal one
-    for await (const e of this.events(runId, 0, new AbortController().signal)) if (e.type === "run-finished") break;
-    return r;
   }
 
   async cancel(runId: string): Promise<void> {
