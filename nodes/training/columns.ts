@@ -4,7 +4,7 @@
  * Shared by infer() (design time, from TableInfo) and run() (from the Arrow table's TableInfo).
  */
 import type { Table } from "apache-arrow";
-import { numericColumn } from "../core/arrow";
+import { gatherRows, numericColumn, tableInfo } from "../core/arrow";
 import { fail } from "../core/errors";
 import type { ColumnInfo, ColumnRole, TableInfo } from "../core/schema";
 
@@ -85,4 +85,26 @@ export function rowWeights(train: Table, info: TableInfo, log: (m: string, level
   if (missing) log(`${missing} rows have no "${col.name}" weight and count with weight 1`, "warn");
   log(`Rows are weighted by "${col.name}"`);
   return out;
+}
+
+/**
+ * The rows a trainer learns from: label and features resolved from the params (or roles), the target read by
+ * the trainer's own `readTarget`, rows without a label dropped (with a warning), and a clear error when none
+ * is left.
+ */
+export function labelledRows<T extends { keep?: Int32Array }>(
+  table: Table,
+  params: { label: string; features: string[] },
+  readTarget: (table: Table, label: string) => T,
+  log: (m: string, level?: "warn") => void,
+): { info: TableInfo; label: string; features: string[]; target: T; train: Table } {
+  const info = tableInfo(table);
+  if (table.numRows === 0) fail("no_rows", "The training table has no rows.", "train");
+  const label = resolveLabel(info, params.label);
+  const features = resolveFeatures(info, label, params.features);
+  const target = readTarget(table, label);
+  const train = target.keep ? gatherRows(table, target.keep) : table;
+  if (target.keep) log(`Skipped ${table.numRows - target.keep.length} rows with no "${label}" value`, "warn");
+  if (train.numRows === 0) fail("no_rows", `No training rows have a value for "${label}".`, "label");
+  return { info, label, features, target, train };
 }

@@ -5,14 +5,14 @@
  */
 import type { Table } from "apache-arrow";
 import { z } from "zod";
-import { dtypeOf, gatherRows, numericColumn, stringColumn, tableInfo } from "../core/arrow";
+import { dtypeOf, numericColumn, stringColumn } from "../core/arrow";
 import { defineNode } from "../core/define-node";
 import { fail } from "../core/errors";
 import { p } from "../core/params";
 import { port } from "../core/ports";
 import type { ColumnInfo, ModelInfo, TableInfo, Task } from "../core/schema";
 import type { ChartValue, ModelValue } from "../core/values";
-import { compare, orderClasses, resolveFeatures, resolveLabel, rowWeights } from "./columns";
+import { compare, labelledRows, orderClasses, resolveFeatures, resolveLabel, rowWeights } from "./columns";
 import { fitMlp, type Head } from "./mlp-fit";
 import { MLP_ALGORITHM, type MlpRegressorState } from "./mlp-model";
 import { saveLayersModel, type ClassifierState } from "./model-files";
@@ -92,14 +92,7 @@ export default defineNode({
   },
   async run({ inputs, params, ctx }) {
     const started = performance.now();
-    const info = tableInfo(inputs.train);
-    if (inputs.train.numRows === 0) fail("no_rows", "The training table has no rows.", "train");
-    const label = resolveLabel(info, params.label);
-    const features = resolveFeatures(info, label, params.features);
-    const target = readTarget(inputs.train, label, params);
-    const train = target.keep ? gatherRows(inputs.train, target.keep) : inputs.train;
-    if (target.keep) ctx.log(`Skipped ${inputs.train.numRows - target.keep.length} rows with no "${label}" value`, "warn");
-    if (train.numRows === 0) fail("no_rows", `No training rows have a value for "${label}".`, "label");
+    const { info, features, target, train } = labelledRows(inputs.train, params, (t, l) => readTarget(t, l, params), ctx.log);
     if (params.classWeight === "balanced" && target.task === "regression")
       fail("class_weight_regression", "Class weights apply to classification; set Class weights to none for a numeric target.", "classWeight");
 
