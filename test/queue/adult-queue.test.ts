@@ -10,12 +10,11 @@ import { registry } from "../../nodes/catalog";
 import { createAnalyzer } from "../../server/engine/analyze";
 import { InProcessExecutor } from "../../server/engine/in-process-executor";
 import { createNodeRuntime } from "../../server/engine/runtime/node-runtime";
-import type { RunResult } from "../../server/engine/types";
 import type { Workflow } from "../../server/graph/format";
 import { redisConnection } from "../../server/queue/connection";
 import { QueueExecutor } from "../../server/queue/queue-executor";
 import { FileArtifactStore } from "../../server/store/artifact-store";
-import { deletePrefix, REDIS_URL, repoRoot, spawnWorker, stopWorker, uniquePrefix, type WorkerProcess } from "./helpers";
+import { deletePrefix, REDIS_URL, repoRoot, spawnWorker, stopWorker, uniquePrefix, type WorkerProcess, summary } from "./helpers";
 
 const ADULT = resolve(repoRoot, "../shared/datasets/adult.csv");
 const prefix = uniquePrefix("adult");
@@ -36,7 +35,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const summary = (r: RunResult) => Object.fromEntries(Object.entries(r.nodes).map(([id, n]) => [id, { status: n.status, outputs: n.outputs, metrics: n.metrics }]));
 
 describe.skipIf(!existsSync(ADULT))("Adult example in queue mode", () => {
   it("gives the in-process results through a worker process", async () => {

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
+import type { RunResult } from "../../server/engine/types";
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -71,3 +72,6 @@ export async function stopWorker(w: WorkerProcess) {
   await w.exited;
   clearTimeout(t);
 }
+
+/** What must be equal between two runs of the same graph: per node, status, outputs and metrics. */
+export const summary = (r: RunResult) => Object.fromEntries(Object.entries(r.nodes).map(([id, n]) => [id, { status: n.status, outputs: n.outputs, metrics: n.metrics }]));

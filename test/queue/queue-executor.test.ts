@@ -15,7 +15,7 @@ import { createRegistry } from "../../nodes/core/registry";
 import { loadValue } from "../../server/engine/codecs";
 import { InProcessExecutor } from "../../server/engine/in-process-executor";
 import { createNodeRuntime } from "../../server/engine/runtime/node-runtime";
-import type { RunEvent, RunResult } from "../../server/engine/types";
+import type { RunEvent } from "../../server/engine/types";
 import { compileGraph } from "../../server/graph/compile-graph";
 import type { Workflow, WorkflowNode } from "../../server/graph/format";
 import { redisConnection } from "../../server/queue/connection";
@@ -25,7 +25,7 @@ import { startNodeWorker, type NodeWorkerHandle } from "../../server/queue/node-
 import { QueueExecutor } from "../../server/queue/queue-executor";
 import { FileArtifactStore } from "../../server/store/artifact-store";
 import { STUB_NODES } from "../helpers/stub-nodes";
-import { deletePrefix, eventually, REDIS_URL, uniquePrefix } from "./helpers";
+import { deletePrefix, eventually, REDIS_URL, uniquePrefix, summary } from "./helpers";
 
 /** Attempts per node id, counted by the worker in this process. */
 const attempts = new Map<string, number>();
@@ -117,7 +117,6 @@ const failedJob = (ex: QueueExecutor, runId: string, nodeId: string) =>
   }, 15_000, `job ${nodeId} to fail`);
 
 /** Outputs (content hashes) and metrics per node: equal hashes mean equal results. */
-const summary = (r: RunResult) => Object.fromEntries(Object.entries(r.nodes).map(([id, n]) => [id, { status: n.status, outputs: n.outputs, metrics: n.metrics }]));
 
 describe("QueueExecutor", () => {
   it("gives the same results as the in-process executor and streams worker events back", async () => {

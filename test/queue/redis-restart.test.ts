@@ -11,14 +11,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InProcessExecutor } from "../../server/engine/in-process-executor";
 import { createNodeRuntime } from "../../server/engine/runtime/node-runtime";
-import type { RunEvent, RunResult } from "../../server/engine/types";
+import type { RunEvent } from "../../server/engine/types";
 import { compileGraph } from "../../server/graph/compile-graph";
 import type { Workflow } from "../../server/graph/format";
 import { startNodeWorker, type NodeWorkerHandle } from "../../server/queue/node-worker";
 import { QueueExecutor } from "../../server/queue/queue-executor";
 import { FileArtifactStore } from "../../server/store/artifact-store";
 import { registry } from "../helpers/stub-nodes";
-import { uniquePrefix } from "./helpers";
+import { uniquePrefix, summary } from "./helpers";
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -94,7 +94,6 @@ const graph: Workflow = {
     { source: "sum", sourcePort: "sum", target: "after", targetPort: "a" },
   ],
 };
-const summary = (r: RunResult) => Object.fromEntries(Object.entries(r.nodes).map(([id, n]) => [id, { status: n.status, outputs: n.outputs, metrics: n.metrics }]));
 
 describe("Redis restart mid-run", () => {
   it("completes the run with a clean run's results", async () => {

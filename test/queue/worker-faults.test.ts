@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InProcessExecutor } from "../../server/engine/in-process-executor";
 import { createNodeRuntime } from "../../server/engine/runtime/node-runtime";
-import type { RunEvent, RunResult } from "../../server/engine/types";
+import type { RunEvent } from "../../server/engine/types";
 import { compileGraph } from "../../server/graph/compile-graph";
 import type { Workflow } from "../../server/graph/format";
 import { redisConnection } from "../../server/queue/connection";
@@ -18,7 +18,7 @@ import { listWorkers } from "../../server/queue/monitor";
 import { QueueExecutor } from "../../server/queue/queue-executor";
 import { FileArtifactStore } from "../../server/store/artifact-store";
 import { registry } from "../helpers/stub-nodes";
-import { deletePrefix, eventually, REDIS_URL, spawnWorker, stopWorker, stubRegistryModule, uniquePrefix, type WorkerProcess } from "./helpers";
+import { deletePrefix, eventually, REDIS_URL, spawnWorker, stopWorker, stubRegistryModule, uniquePrefix, type WorkerProcess, summary } from "./helpers";
 
 const prefix = uniquePrefix("faults");
 const dir = mkdtempSync(join(tmpdir(), "lattice-queue-faults-"));
@@ -54,7 +54,6 @@ const graph: Workflow = {
     { source: "c", sourcePort: "value", target: "h", targetPort: "in" },
   ],
 };
-const summary = (r: RunResult) => Object.fromEntries(Object.entries(r.nodes).map(([id, n]) => [id, { status: n.status, outputs: n.outputs, metrics: n.metrics }]));
 
 describe("queue workers in separate processes", () => {
   it("recovers a node whose worker was killed with SIGKILL, with results equal to a clean run", async () => {
