@@ -7,7 +7,6 @@
  */
 import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Table } from "apache-arrow";
@@ -15,11 +14,9 @@ import { registry } from "../../nodes/catalog";
 import type { ModelValue } from "../../nodes/core/values";
 import { parseWorkflow, type Workflow } from "../graph/format";
 import { applySets, UsageError } from "./apply-sets";
-import { createAnalyzer } from "../engine/analyze";
 import { loadValue } from "../engine/codecs";
-import { InProcessExecutor } from "../engine/in-process-executor";
-import { createNodeRuntime } from "../engine/runtime/node-runtime";
-import { ThreadPool } from "../engine/thread-pool";
+import { createLocalEngine } from "../engine/local-engine";
+import type { ManagedRuntime } from "../engine/runtime/node-runtime";
 import type { RunEvent, RunResult } from "../engine/types";
 import { FileArtifactStore } from "../store/artifact-store";
 
@@ -53,11 +50,10 @@ async function main(argv: string[]): Promise<number> {
   const json = Boolean(values.json);
 
   const store = new FileArtifactStore(process.env.LATTICE_ARTIFACTS ?? "./data/artifacts");
-  const runtime = createNodeRuntime();
-  const pool = new ThreadPool({ size: Math.max(1, availableParallelism() - 1), storeRoot: store.root });
-  const executor = new InProcessExecutor({ registry, store, runtime, pool });
+  const engine = createLocalEngine(registry, store);
+  const { executor, runtime } = engine;
   try {
-    const plan = await createAnalyzer(registry, runtime).analyze(wf, process.cwd());
+    const plan = await engine.analyzer.analyze(wf, process.cwd());
     for (const i of plan.issues.filter((x) => x.severity === "warning")) console.error(`warning: ${where(wf, i)}${i.message}`);
     if (!plan.ok) {
       console.error(`${wf.name}: the workflow cannot run:`);
@@ -83,8 +79,7 @@ async function main(argv: string[]): Promise<number> {
       if (n.status === "failed") console.error(`✗ node "${id}" (${labels.get(id)}) failed: ${n.error?.message}`);
     return result.status === "succeeded" ? 0 : 1;
   } finally {
-    await executor.close();
-    await runtime.close();
+    await engine.close();
   }
 }
 
@@ -131,7 +126,7 @@ function summary(result: RunResult, nodes: Array<{ id: string; kind: string }>) 
   };
 }
 
-async function writeOutputs(dir: string, result: RunResult, store: FileArtifactStore, runtime: ReturnType<typeof createNodeRuntime>) {
+async function writeOutputs(dir: string, result: RunResult, store: FileArtifactStore, runtime: ManagedRuntime) {
   for (const [nodeId, n] of Object.entries(result.nodes)) {
     const nodeDir = join(dir, nodeId);
     for (const [port, ref] of Object.entries(n.outputs)) {

@@ -8,9 +8,8 @@ import type { Issue } from "../../nodes/core/errors";
 import { isUserError } from "../../nodes/core/errors";
 import type { NodeRegistry } from "../../nodes/core/registry";
 import { canonicalJson } from "../graph/cache-key";
-import { compileGraph, type Plan, type PortInfos } from "../graph/compile-graph";
+import { compileGraph, migrateParams, type Plan, type PortInfos } from "../graph/compile-graph";
 import type { Workflow } from "../graph/format";
-import { migrateParams } from "../graph/compile-graph";
 import { isAbsolute, resolve } from "node:path";
 
 export interface Analyzer {

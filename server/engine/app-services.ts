@@ -2,7 +2,7 @@
  * Builds everything the API server needs, once per process: database (PGlite by default, PostgreSQL when
  * DATABASE_URL is set), artifact store, node runtime, worker-thread pool, executor and run service.
  */
-import { availableParallelism, hostname } from "node:os";
+import { hostname } from "node:os";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { registry as defaultRegistry } from "../../nodes/catalog";
@@ -22,7 +22,7 @@ import { RunEventHub } from "./run-events";
 import { InProcessRunService } from "./run-service";
 import { createNodeRuntime } from "./runtime/node-runtime";
 import type { AppServices } from "./services";
-import { ThreadPool } from "./thread-pool";
+import { defaultThreadCount, ThreadPool } from "./thread-pool";
 
 export interface AppServicesOptions {
   /** Root for PGlite data, artifacts and uploads. Default ./data (or LATTICE_DATA_DIR). */
@@ -60,12 +60,13 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
   if (interrupted) console.warn(`[lattice] marked ${interrupted} run(s) interrupted by the last shutdown as failed`);
 
   const runtime = createNodeRuntime();
+  const threads = opts.threads ?? defaultThreadCount();
   // REDIS_URL set: node jobs go to BullMQ and `npm run worker` processes run them (docs/deploy.md).
   const queued = queueExecutorFromEnv(artifacts, opts.redisUrl ?? process.env.REDIS_URL);
   const pool = queued
     ? undefined
     : new ThreadPool({
-        size: opts.threads ?? Math.max(1, availableParallelism() - 1), // same as `threads` below
+        size: threads,
         storeRoot: artifacts.root,
         registryModule: opts.registryModule,
       });
@@ -81,7 +82,6 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
     tfBackend: inProcess ? (inProcess.tfBackend() ?? "not loaded yet") : "on the workers (see Workers)",
   });
   const runService = new InProcessRunService({ db, executor, analyzer, hub, info, baseDir });
-  const threads = opts.threads ?? Math.max(1, availableParallelism() - 1);
   const startedAt = Date.now();
 
   return {

@@ -3,10 +3,16 @@
  * API server's event loop. Cancel first asks the node to stop (AbortSignal); a node that has not stopped
  * after `killAfterMs` has its thread terminated, so Cancel always takes effect within a second.
  */
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { NodeUserError } from "../../nodes/core/errors";
 import type { NodeTask, NodeTaskHooks, NodeTaskResult } from "./execute-node";
 import type { FromWorker, ToWorker } from "./thread-protocol";
+
+/** Threads for heavy nodes by default: one core stays free for the event loop (API, scheduling). */
+export function defaultThreadCount(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
 
 export interface ThreadPoolOptions {
   size: number;

@@ -5,13 +5,10 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { registry } from "../../nodes/catalog";
-import { createAnalyzer } from "../../server/engine/analyze";
-import { InProcessExecutor } from "../../server/engine/in-process-executor";
-import { createNodeRuntime } from "../../server/engine/runtime/node-runtime";
-import { ThreadPool } from "../../server/engine/thread-pool";
+import { createLocalEngine } from "../../server/engine/local-engine";
 import { parseWorkflow } from "../../server/graph/format";
 import { FileArtifactStore } from "../../server/store/artifact-store";
 import { median, type BenchResult } from "./stats";
@@ -57,10 +54,8 @@ export async function benchPipeline(): Promise<BenchResult[]> {
   if (!parsed.ok) throw new Error(parsed.problems.join("\n"));
   const dir = mkdtempSync(join(tmpdir(), "lattice-pipeline-bench-"));
   const store = new FileArtifactStore(join(dir, "artifacts"));
-  const runtime = createNodeRuntime();
-  const pool = new ThreadPool({ size: Math.max(1, availableParallelism() - 1), storeRoot: store.root });
-  const executor = new InProcessExecutor({ registry, store, runtime, pool });
-  const analyzer = createAnalyzer(registry, runtime);
+  const engine = createLocalEngine(registry, store);
+  const { executor, analyzer } = engine;
   let auc = NaN;
   let breakdown = "";
   const runOnce = async () => {
@@ -75,8 +70,7 @@ export async function benchPipeline(): Promise<BenchResult[]> {
   const cold = await runOnce(); // threads, DuckDB and tfjs start inside this one
   const warm: number[] = [];
   for (let i = 0; i < 3; i++) warm.push(await runOnce());
-  await executor.close();
-  await runtime.close();
+  await engine.close();
   rmSync(dir, { recursive: true, force: true });
 
   const sk = [sklearnOnce(), sklearnOnce(), sklearnOnce()].filter((x): x is { seconds: number; auc: number } => !!x);
