@@ -4,25 +4,13 @@
  * reconnects with its last event id can replay from memory or the database without a gap.
  */
 import { randomUUID } from "node:crypto";
-import type { Issue } from "../../nodes/core/errors";
 import type { Database } from "../store/types";
 import type { Analyzer } from "./analyze";
 import { registerModelsFromEvent } from "./model-registry-hook";
 import { RunEventHub, streamRunEvents } from "./run-events";
+import { ServiceError } from "./service-error";
 import type { RunService } from "./services";
 import type { Executor, RunEvent, RunHandle } from "./types";
-
-/** A problem the caller can act on (unknown workflow, graph that does not compile). */
-export class ServiceError extends Error {
-  constructor(
-    readonly code: "not_found" | "invalid_workflow" | "conflict",
-    message: string,
-    readonly issues: Issue[] = [],
-  ) {
-    super(message);
-    this.name = "ServiceError";
-  }
-}
 
 export interface RunServiceDeps {
   db: Database;
@@ -42,6 +30,7 @@ export class InProcessRunService implements RunService {
   async startSaved(workflowId: string, version?: number): Promise<{ runId: string }> {
     const wf = await this.deps.db.workflows.get(workflowId, version);
     if (!wf) throw new ServiceError("not_found", `Workflow ${workflowId}${version ? ` version ${version}` : ""} does not exist.`);
+    if (wf.graph.nodes.length === 0) throw new ServiceError("invalid_workflow", "The workflow is empty. Drag nodes from the palette onto the canvas first.");
     const plan = await this.deps.analyzer.analyze(wf.graph, this.deps.baseDir);
     if (!plan.ok) {
       const errors = plan.issues.filter((i) => i.severity === "error");

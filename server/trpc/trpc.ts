@@ -5,6 +5,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import type { Issue } from "../../nodes/core/errors";
+import { ServiceError } from "../engine/service-error";
 import type { AppServices } from "../engine/services";
 
 export interface TRPCContext {
@@ -69,11 +70,15 @@ export function badRequest(message: string, cause?: Error): TRPCError {
 }
 
 /**
- * Engine errors → TRPCError. Errors that carry `issues` (a workflow that does not compile) become BAD_REQUEST
- * with the issues in the error data; `NodeUserError`s become BAD_REQUEST with their message.
+ * Engine errors → TRPCError. The run service's ServiceError keeps its meaning (not found, conflict, a workflow
+ * that cannot run → BAD_REQUEST with its issues in the error data); other errors that carry `issues` become
+ * BAD_REQUEST too; `NodeUserError`s become BAD_REQUEST with their message.
  */
 export function toTRPCError(e: unknown): TRPCError {
   if (e instanceof TRPCError) return e;
+  if (e instanceof ServiceError && e.code === "not_found") return new TRPCError({ code: "NOT_FOUND", message: e.message, cause: e });
+  if (e instanceof ServiceError && e.code === "conflict") return new TRPCError({ code: "CONFLICT", message: e.message, cause: e });
+  if (e instanceof ServiceError) return badRequest(e.message, e.issues.length ? new IssuesError(e.message, e.issues) : e);
   if (e instanceof Error) {
     const issues = (e as { issues?: unknown }).issues;
     if (Array.isArray(issues) && issues.every((i) => i && typeof i === "object" && "message" in i)) {

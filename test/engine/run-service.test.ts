@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAppServices, type LatticeServices } from "../../server/engine/app-services";
-import { ServiceError } from "../../server/engine/run-service";
+import { ServiceError } from "../../server/engine/service-error";
 import type { RunEvent } from "../../server/engine/types";
 import type { Workflow } from "../../server/graph/format";
 import { registry } from "../helpers/stub-nodes";
@@ -82,6 +82,8 @@ describe("InProcessRunService", () => {
     expect((err as ServiceError).code).toBe("invalid_workflow");
     expect((err as ServiceError).issues[0]).toMatchObject({ code: "missing_input", nodeId: "s" });
     await expect(svc.runs.startSaved("no-such-workflow")).rejects.toMatchObject({ code: "not_found" });
+    const empty = await svc.db.workflows.create({ formatVersion: 1, name: "empty", nodes: [], edges: [] });
+    await expect(svc.runs.startSaved(empty.id)).rejects.toMatchObject({ code: "invalid_workflow", message: expect.stringMatching(/empty/) });
   });
 
   it("records a cancelled run", async () => {

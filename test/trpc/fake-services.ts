@@ -1,6 +1,7 @@
 /** In-memory AppServices for router tests and for developing the UI without the engine. */
 import type { Issue } from "../../nodes/core/errors";
 import { createRegistry } from "../../nodes/core/registry";
+import { ServiceError } from "../../server/engine/service-error";
 import type { Workflow } from "../../server/graph/format";
 import type { AnalyzeResult, AppServices, ArtifactPreview } from "../../server/engine/services";
 import type { ArtifactStore, RunEvent, RunEventBody } from "../../server/engine/types";
@@ -117,9 +118,15 @@ export function createFakeServices(): FakeServices {
     db,
     artifacts,
     runs: {
+      // The RunService contract: unknown, empty or non-compiling workflows are refused with a ServiceError.
       async startSaved(workflowId, version) {
         if (state.startError) throw state.startError;
-        state.started.push({ workflowId, version });
+        const wf = await db.workflows.get(workflowId, version);
+        if (!wf) throw new ServiceError("not_found", `Workflow ${workflowId} does not exist.`);
+        if (wf.graph.nodes.length === 0) throw new ServiceError("invalid_workflow", "The workflow is empty. Drag nodes from the palette onto the canvas first.");
+        const errors = state.analyzeIssues.filter((i) => i.severity === "error");
+        if (errors.length) throw new ServiceError("invalid_workflow", `The workflow cannot run: ${errors[0]!.message}`, errors);
+        state.started.push({ workflowId, version: wf.version });
         const id = `run${nextId++}`;
         state.runs.set(id, { id, workflowId, status: "running", createdAt: new Date(), info: { executor: "fake" }, lastSeq: 0, nodes: [] });
         return { runId: id };

@@ -60,7 +60,8 @@ describe("tRPC over HTTP", () => {
   });
 
   it("streams run events over SSE with ids, resuming after Last-Event-ID", async () => {
-    const { runId } = await services.runs.startSaved("wf", 1);
+    const wf = await services.db.workflows.create({ formatVersion: 1, name: "wf", nodes: [{ id: "a", kind: "test/x", version: 1, params: {}, position: { x: 0, y: 0 } }], edges: [] });
+    const { runId } = await services.runs.startSaved(wf.id, 1);
     services.emit(runId, { type: "run-started", nodeIds: ["a"] });
     services.emit(runId, { type: "running", nodeId: "a" });
     services.emit(runId, { type: "run-finished", status: "succeeded", durationMs: 1 });
