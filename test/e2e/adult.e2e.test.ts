@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchBrowser } from "./browser";
+import { launchBrowser, openPage } from "./browser";
 import { repoRoot, startServer, type RunningServer } from "./server";
 
 const ADULT = path.resolve(repoRoot, "../shared/datasets/adult.csv");
@@ -56,7 +56,7 @@ async function connect(page: Page, from: [string, string], to: [string, string])
 
 it("builds, runs and scores the Adult workflow from the palette", async () => {
   expect(existsSync(ADULT), `${ADULT} is missing`).toBe(true);
-  const page = await browser.newPage({ viewport: { width: 1680, height: 1000 } });
+  const page = await openPage(browser, server.url);
   const consoleErrors: string[] = [];
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
   try {
@@ -132,7 +132,7 @@ async function buildAndRun(page: Page) {
 
 it("a reload in the middle of training shows the right state, keeps the learning curve and keeps streaming", async () => {
   expect(workflowUrl, "the first test saves the workflow").not.toBe("");
-  const page = await browser.newPage({ viewport: { width: 1680, height: 1000 } });
+  const page = await openPage(browser, server.url);
   try {
     await page.goto(workflowUrl, { waitUntil: "domcontentloaded", timeout: 180_000 });
     await page.getByTestId("canvas").waitFor({ timeout: 180_000 });
@@ -166,7 +166,7 @@ it("a reload in the middle of training shows the right state, keeps the learning
 });
 
 it("the Workers page shows where nodes run", async () => {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 700 } });
+  const page = await openPage(browser, server.url, { width: 1400, height: 700 });
   try {
     await page.goto(server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
     await page.getByTestId("workers-link").click();

@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchBrowser } from "./browser";
+import { launchBrowser, openPage } from "./browser";
 import { repoRoot, startServer, type RunningServer } from "./server";
 
 const OUT = path.join(repoRoot, "test-results");
@@ -29,7 +29,7 @@ const curvePoints = async (page: Page) =>
   ((await node(page, "mlp").locator('[data-testid="node-minichart"] polyline').first().getAttribute("points").catch(() => null)) ?? "").trim().split(/\s+/).filter(Boolean).length;
 
 it("shows a growing learning curve, ROC and confusion matrix, and the fairness chart on their nodes", async () => {
-  const page = await browser.newPage({ viewport: { width: 1680, height: 1000 } });
+  const page = await openPage(browser, server.url);
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   try {

@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchBrowser } from "./browser";
+import { launchBrowser, openPage } from "./browser";
 import { repoRoot, startServer, type RunningServer } from "./server";
 
 const OUT = path.join(repoRoot, "test-results");
@@ -37,7 +37,7 @@ async function openSettings(page: Page, kind: string) {
 }
 
 it("edits list params (rules, hidden layers) with the mouse and keeps them after a reload", async () => {
-  const page = await browser.newPage({ viewport: { width: 1680, height: 1000 } });
+  const page = await openPage(browser, server.url);
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   try {
