@@ -2,7 +2,7 @@
  * Column-level helpers over Apache Arrow tables. Nodes read whole columns into typed arrays (never arrays
  * of row objects) and build result tables from columns.
  */
-import { Bool, DataType, Float64, RecordBatch, Schema, Table, Utf8, makeData, makeVector, vectorFromArray, type Data, type Vector } from "apache-arrow";
+import { Bool, DataType, Float64, Precision, type Float, type Int, RecordBatch, Schema, Table, Utf8, makeData, makeVector, vectorFromArray, type Data, type Vector } from "apache-arrow";
 import type { ColumnInfo, DType, TableInfo } from "./schema";
 import { fail } from "./errors";
 
@@ -44,6 +44,17 @@ export function numericColumn(table: Table, name: string): Float64Array {
   if (dt !== "float" && dt !== "int" && dt !== "bool")
     fail("not_numeric", `Column "${name}" holds ${dt} values, but a number is needed here. Encode or cast it first.`, name);
   const out = new Float64Array(v.length);
+  // Fast path: plain number buffers (Float*, Int* up to 32 bits), read chunk by chunk without per-cell calls.
+  if (plainNumbers(v.type) && v.data.every((d) => d.stride === 1)) {
+    let at = 0;
+    for (const d of v.data) {
+      const values = d.values as ArrayLike<number>;
+      if (!hasNulls(d)) for (let i = 0; i < d.length; i++) out[at + i] = values[i]!;
+      else for (let i = 0; i < d.length; i++) out[at + i] = isValid(d, i) ? values[i]! : NaN;
+      at += d.length;
+    }
+    return out;
+  }
   let i = 0;
   for (const x of v) {
     out[i++] = x === null || x === undefined ? NaN : typeof x === "bigint" ? Number(x) : Number(x);
@@ -54,10 +65,118 @@ export function numericColumn(table: Table, name: string): Float64Array {
 /** String view of a column: nulls stay null; numbers are formatted. */
 export function stringColumn(table: Table, name: string): Array<string | null> {
   const v = requireColumn(table, name);
+  if (DataType.isUtf8(v.type)) {
+    const { codes, values } = utf8Codes(v);
+    return Array.from(codes, (c) => (c < 0 ? null : values[c]!));
+  }
   const out: Array<string | null> = new Array(v.length);
   let i = 0;
   for (const x of v) out[i++] = x === null || x === undefined ? null : String(x);
   return out;
+}
+
+/**
+ * A column as codes into its distinct values (in order of first appearance; -1 for null), as
+ * {@link stringColumn} would show them. For text columns this is the cheap way to count, group or encode
+ * categories: each distinct value is decoded once and rows are plain integers.
+ */
+export function stringCodes(table: Table, name: string): { codes: Int32Array; values: string[] } {
+  const v = requireColumn(table, name);
+  if (DataType.isUtf8(v.type)) return utf8Codes(v);
+  const codes = new Int32Array(v.length);
+  const values: string[] = [];
+  const index = new Map<string, number>();
+  stringColumn(table, name).forEach((s, i) => {
+    let c = -1;
+    if (s !== null) {
+      c = index.get(s) ?? -1;
+      if (c < 0) index.set(s, (c = values.push(s) - 1));
+    }
+    codes[i] = c;
+  });
+  return { codes, values };
+}
+
+/** Types whose value buffer holds the numbers themselves (no half floats, no 64-bit BigInt integers). */
+function plainNumbers(t: DataType): boolean {
+  if (DataType.isFloat(t)) return (t as Float).precision !== Precision.HALF;
+  return DataType.isInt(t) && (t as Int).bitWidth <= 32;
+}
+
+function hasNulls(d: Data): boolean {
+  return d.nullCount > 0 && !!d.nullBitmap && d.nullBitmap.length > 0;
+}
+
+/** Validity of row `i` of `d` (bitmaps are not sliced with the Data, hence `d.offset`). */
+function isValid(d: Data, i: number): boolean {
+  if (!hasNulls(d)) return true;
+  const bit = d.offset + i;
+  return ((d.nullBitmap![bit >> 3]! >> (bit & 7)) & 1) === 1;
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * Codes of a Utf8 column's rows into its distinct values, each decoded once: rows are matched to values by
+ * their bytes (FNV-1a hash, then a byte compare), which costs far less than a TextDecoder call per cell.
+ * Categorical columns (a few hundred values over many rows) are the common case; a column of unique strings
+ * costs one decode per row, as per-cell access would.
+ */
+function utf8Codes(v: Vector): { codes: Int32Array; values: string[] } {
+  const codes = new Int32Array(v.length);
+  let size = 1024;
+  let slots = new Int32Array(size).fill(-1);
+  const keys: Uint8Array[] = [];
+  const values: string[] = [];
+  const hashes: number[] = [];
+  let at = 0;
+  for (const d of v.data) {
+    const offsets = d.valueOffsets as Int32Array;
+    const bytes = d.values as Uint8Array;
+    for (let i = 0; i < d.length; i++) {
+      if (!isValid(d, i)) {
+        codes[at + i] = -1;
+        continue;
+      }
+      const start = offsets[i]!;
+      const end = offsets[i + 1]!;
+      let h = 0x811c9dc5;
+      for (let k = start; k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
+      h >>>= 0;
+      let j = h & (size - 1);
+      let found = -1;
+      for (let id = slots[j]!; id !== -1; j = (j + 1) & (size - 1), id = slots[j]!) {
+        const key = keys[id]!;
+        if (hashes[id] !== h || key.length !== end - start) continue;
+        let k = 0;
+        while (k < key.length && key[k] === bytes[start + k]) k++;
+        if (k === key.length) {
+          found = id;
+          break;
+        }
+      }
+      if (found < 0) {
+        found = values.length;
+        const key = bytes.subarray(start, end);
+        keys.push(key);
+        values.push(utf8.decode(key));
+        hashes.push(h);
+        slots[j] = found;
+        if (values.length * 2 > size) {
+          size *= 2;
+          slots = new Int32Array(size).fill(-1);
+          for (let id = 0; id < values.length; id++) {
+            let q = hashes[id]! & (size - 1);
+            while (slots[q] !== -1) q = (q + 1) & (size - 1);
+            slots[q] = id;
+          }
+        }
+      }
+      codes[at + i] = found;
+    }
+    at += d.length;
+  }
+  return { codes, values };
 }
 
 export type ColumnData = Float64Array | Int32Array | Array<string | null> | Array<boolean | null> | Array<number | null>;
@@ -170,9 +289,10 @@ function gatherData(d: Data, idx: ArrayLike<number>): Data | undefined {
       outOffsets[i + 1] = total;
     }
     const out = new Uint8Array(total);
-    for (let i = 0; i < m; i++) {
+    // A byte loop, not subarray()+set() per row: categorical strings are short, and the views cost more.
+    for (let i = 0, o = 0; i < m; i++) {
       const r = idx[i]!;
-      out.set(bytes.subarray(offsets[r]!, offsets[r + 1]!), outOffsets[i]!);
+      for (let k = offsets[r]!, e = offsets[r + 1]!; k < e; k++) out[o++] = bytes[k]!;
     }
     return makeData({ ...common, valueOffsets: outOffsets, data: out } as never);
   }

@@ -105,15 +105,39 @@ export async function fitLinear(tf: TF, data: LinearFitInput, opts: LinearFitOpt
       hooks.onEpoch(epoch, evalLoss(xTrain, yTrain, wTrain), xVal && yVal && wVal ? evalLoss(xVal, yVal, wVal) : undefined);
     }
     hooks.signal.throwIfAborted();
-    const model = tf.sequential({
-      layers: [tf.layers.dense({ units, inputShape: [data.width], activation: units === 1 ? "sigmoid" : "softmax", name: "linear" })],
-    });
-    model.setWeights([W, b]);
-    return model;
+    return linearLayersModel(tf, data.width, units, W, b);
   } finally {
     optimizer.dispose();
     for (const t of held) t.dispose();
   }
+}
+
+/**
+ * The one-layer layers model every linear model produces: `units` outputs over `width` inputs, with kernel `W`
+ * (`width × units`, row-major) and bias `b`; classifiers' outputs are sigmoid (one unit) or softmax (more),
+ * a regressor's (`activation: "linear"`) the weighted sum itself.
+ */
+export function linearLayersModel(
+  tf: TF,
+  width: number,
+  units: number,
+  W: Tensor | Float32Array,
+  b: Tensor | Float32Array,
+  activation: "sigmoid" | "softmax" | "linear" = units === 1 ? "sigmoid" : "softmax",
+): LayersModel {
+  // A fixed model name: tfjs otherwise numbers models per process (sequential_N), which would make the same
+  // weights hash differently depending on how many models this worker built before.
+  const model = tf.sequential({
+    name: "linear_model",
+    layers: [tf.layers.dense({ units, inputShape: [width], activation, name: "linear" })],
+  });
+  if (W instanceof Float32Array && b instanceof Float32Array) {
+    const [kernel, bias] = [tf.tensor2d(W, [width, units]), tf.tensor1d(b)];
+    model.setWeights([kernel, bias]);
+    kernel.dispose();
+    bias.dispose();
+  } else model.setWeights([W as Tensor, b as Tensor]);
+  return model;
 }
 
 /** Rows `rows` of the data as tensors: features, targets (0/1 column for one unit, one-hot otherwise), weights. */

@@ -13,7 +13,8 @@ import { applyPreprocess } from "./preprocess";
 
 afterAll(closeTestRuntime);
 
-const FAST = { epochs: 25, batchSize: 32, learningRate: 0.05 };
+/** The minibatch Adam trainer (version 1's, kept as solver "adam"); the exact solvers are tested below and in test/training/linear-golden.test.ts. */
+const FAST = { solver: "adam", epochs: 25, batchSize: 32, learningRate: 0.05 };
 
 async function train(table: Table, params: Record<string, unknown> = {}, ctx: RecordingContext = makeContext()) {
   return lr.run({ inputs: { train: table }, params: lr.params.parse({ ...FAST, ...params }), ctx });
@@ -177,6 +178,39 @@ describe("training/logistic-regression", () => {
     expect(ctx.metrics.filter((m) => m.name === "loss").length).toBeLessThan(500);
   });
 
+  it("the default solver (newton) fits to convergence in a few iterations, seed-independent, with a loss per iteration", async () => {
+    const t = binaryTable(400, 2);
+    const ctx = makeContext();
+    const params = (seed: number) => lr.params.parse({ label: "label", seed });
+    const a = await lr.run({ inputs: { train: t }, params: params(1), ctx });
+    const b = await lr.run({ inputs: { train: t }, params: params(2), ctx: makeContext() });
+    expect(Array.from(b.model.files[WEIGHTS_BIN]!)).toEqual(Array.from(a.model.files[WEIGHTS_BIN]!));
+    const losses = ctx.metrics.filter((m) => m.name === "loss");
+    expect(losses.length).toBeGreaterThan(1);
+    expect(losses.length).toBeLessThan(15);
+    for (let i = 1; i < losses.length; i++) expect(losses[i]!.value).toBeLessThanOrEqual(losses[i - 1]!.value + 1e-12);
+    expect(a.curve.xLabel).toBe("iteration");
+    expect(ctx.logs.at(-1)).toMatch(/newton, C=1, \d+ iterations/);
+    // A smaller C (stronger penalty) shrinks the coefficients.
+    const strong = await lr.run({ inputs: { train: t }, params: lr.params.parse({ label: "label", C: 0.01 }), ctx: makeContext() });
+    const norm = (m: ModelValue) => manualNorm(m);
+    expect(norm(strong.model)).toBeLessThan(norm(a.model) * 0.8);
+  });
+
+  it("migrates a version-1 node to solver adam with its settings (it trains the model it trained before)", () => {
+    const migrate = lr.migrate![1]!;
+    expect(migrate({ epochs: 50, l2: 0.1 })).toEqual({ solver: "adam", epochs: 50, l2: 0.1 });
+    expect(lr.params.parse(migrate({})).solver).toBe("adam");
+    expect(lr.version).toBe(2);
+  });
+
+  it("newton is for two classes only; auto and lbfgs fit three", async () => {
+    expect((await userError(train(multiclassTable(90), { solver: "newton" }))).code).toBe("newton_binary_only");
+    const { model } = await train(multiclassTable(300), { solver: "auto" });
+    const { proba } = await score(model, multiclassTable(60, 11));
+    expect(proba.length).toBe(180);
+  });
+
   describe("errors", () => {
     it("a label with a single class", async () => {
       const t = tableFromColumns({ x: Float64Array.from([1, 2, 3]), y: ["a", "a", "a"] });
@@ -226,6 +260,15 @@ describe("training/logistic-regression", () => {
     });
   });
 });
+
+/** Sum of squared coefficients (intercept excluded) of a binary model. */
+function manualNorm(model: ModelValue): number {
+  const bin = model.files[WEIGHTS_BIN]!;
+  const w = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+  let s = 0;
+  for (let j = 0; j < w.length - 1; j++) s += w[j]! * w[j]!;
+  return s;
+}
 
 function stringArray(t: Table, name: string): Array<string | null> {
   return Array.from(t.getChild(name)!.toArray() as Array<string | null>);

@@ -1,8 +1,11 @@
 /**
- * Logistic regression (softmax regression for more than two classes) with built-in preprocessing, trained
- * with TensorFlow.js. The model's files are the standard tfjs layers format; its state holds the fitted
- * preprocessing (see preprocess.ts), so scoring needs nothing but the model.
+ * Logistic regression (softmax regression for more than two classes) with built-in preprocessing. Solvers:
+ * Newton (two classes) and L-BFGS reach the optimum of scikit-learn's objective (linear-solvers.ts);
+ * minibatch Adam in TensorFlow.js (fit-linear.ts) is kept for saved version-1 nodes. Either way the model's
+ * files are the standard tfjs layers format; its state holds the fitted preprocessing (see preprocess.ts), so
+ * scoring needs nothing but the model.
  */
+import type { LayersModel } from "@tensorflow/tfjs";
 import type { Table } from "apache-arrow";
 import { z } from "zod";
 import { gatherRows, numericColumn, stringColumn, tableInfo } from "../core/arrow";
@@ -14,8 +17,9 @@ import type { ColumnInfo, ModelInfo, TableInfo } from "../core/schema";
 import type { ChartValue, ModelValue } from "../core/values";
 import { compare, orderClasses, resolveFeatures, resolveLabel, rowWeights } from "./columns";
 import { fitLinear } from "./fit-linear";
+import { fitLinearExact } from "./fit-linear-exact";
 import { saveLayersModel, type ClassifierState } from "./model-files";
-import { applyPreprocess, fitPreprocess } from "./preprocess";
+import { applyPreprocess, applyPreprocessSparse, fitPreprocess } from "./preprocess";
 
 /** More classes than this is almost surely a numeric target picked by mistake. */
 const MAX_CLASSES = 100;
@@ -31,28 +35,41 @@ const params = z.object({
     title: "Positive class",
     description: "Two-class labels: the class whose probability is the score. Empty: the last class in sort order (e.g. >50K, 1, true). Ignored for more than two classes.",
   }),
-  epochs: z.number().int().min(1).max(1000).default(20).meta({ title: "Epochs" }),
-  learningRate: z.number().positive().max(10).default(0.01).meta({ title: "Learning rate", description: "Adam step size." }),
-  batchSize: z.number().int().min(1).max(65536).default(256).meta({ title: "Batch size" }),
-  l2: z.number().min(0).max(100).default(0).meta({ title: "L2 penalty", description: "Adds l2 × sum of squared weights to the loss." }),
+  solver: z.enum(["auto", "newton", "lbfgs", "adam"]).default("auto").meta({
+    title: "Solver",
+    description:
+      "auto: newton for two classes (up to 1,000 encoded columns), lbfgs otherwise. newton and lbfgs fit the exact optimum of scikit-learn's LogisticRegression objective with the same C (same coefficients); newton needs two classes. adam: minibatch Adam in TensorFlow.js for the given epochs (the only trainer before version 2; uses Epochs, Learning rate, Batch size and L2 penalty instead of C).",
+  }),
+  C: z.number().positive().max(1e12).default(1).meta({
+    title: "C (inverse penalty)",
+    description: "newton/lbfgs: as scikit-learn's C. The loss is the sum of the rows' cross-entropies plus ‖w‖²/(2C); the intercept is not penalized. Smaller C, stronger penalty.",
+  }),
+  maxIter: z.number().int().min(1).max(10000).default(100).meta({ title: "Max iterations", description: "newton/lbfgs: iterations at most (newton usually needs fewer than 10)." }),
+  epochs: z.number().int().min(1).max(1000).default(20).meta({ title: "Epochs", description: "adam only." }),
+  learningRate: z.number().positive().max(10).default(0.01).meta({ title: "Learning rate", description: "adam only: Adam step size." }),
+  batchSize: z.number().int().min(1).max(65536).default(256).meta({ title: "Batch size", description: "adam only." }),
+  l2: z.number().min(0).max(100).default(0).meta({ title: "L2 penalty", description: "adam only: adds l2 × sum of squared weights to the mean loss (newton/lbfgs use C)." }),
   validationFraction: z.number().min(0).max(0.5).default(0).meta({
     title: "Validation fraction",
-    description: "Rows held out from training to chart val_loss per epoch. 0: none.",
+    description: "Rows held out from training (seeded) to chart val_loss per iteration or epoch. 0: none.",
   }),
   maxCategories: z.number().int().min(1).max(1000).default(50).meta({
     title: "Max categories per text column",
     description: "The most frequent categories get their own indicator; rarer ones share an (other) indicator.",
   }),
-  seed: z.number().int().default(42).meta({ title: "Seed", description: "Same seed, data and backend: same model." }),
+  seed: z.number().int().default(42).meta({ title: "Seed", description: "Held-out rows, and for adam the initial weights and shuffling. Same seed and data: same model." }),
 });
 
 export default defineNode({
   kind: "training/logistic-regression",
-  version: 1,
+  version: 2,
+  // Version 2 added the exact solvers (and C, maxIter) and made them the default. A node saved by version 1
+  // keeps its minibatch Adam trainer and every setting it had, so it trains exactly the model it trained before.
+  migrate: { 1: (saved) => ({ solver: "adam", ...saved }) },
   title: "Logistic regression",
   category: "Training",
   description:
-    "Binary or multiclass logistic regression. Numeric features are mean-imputed and standardized, text features one-hot encoded (missing values get their own indicator; categories not seen in training score as all zeros), all fitted on the train input only. Columns with role sensitive (and id, weight, fold) are left out unless listed as features.",
+    "Binary or multiclass logistic regression, fitted like scikit-learn's LogisticRegression (same C, same coefficients) by Newton's method or L-BFGS, or by minibatch Adam. Numeric features are mean-imputed and standardized, text features one-hot encoded (missing values get their own indicator; categories not seen in training score as all zeros), all fitted on the train input only. Columns with role sensitive (and id, weight, fold) are left out unless listed as features.",
   inputs: { train: port.table({ label: "Train" }) },
   outputs: { model: port.model({ label: "Model" }), curve: port.chart({ label: "Loss curve" }) },
   params,
@@ -77,22 +94,35 @@ export default defineNode({
     const y = Int32Array.from(labels, (v) => code.get(v)!);
 
     const preprocess = fitPreprocess(train, features, params.maxCategories);
-    const x = applyPreprocess(preprocess, train);
+    const width = preprocess.outputs.length;
+    const solver = chooseSolver(params.solver, classes.length, width);
     ctx.progress(0.02, "Training");
 
     const tf = await ctx.runtime.tf();
     const loss: number[] = [];
     const valLoss: number[] = [];
     const weights = rowWeights(train, info, ctx.log);
-    const layers = await fitLinear(tf, { x, width: preprocess.outputs.length, y, classes: classes.length, weights }, params, {
-      signal: ctx.signal,
-      onEpoch(epoch, l, v) {
-        loss.push(l);
-        ctx.metric("loss", l, epoch);
-        if (v !== undefined) (valLoss.push(v), ctx.metric("val_loss", v, epoch));
-        ctx.progress(epoch / params.epochs);
-      },
-    });
+    const record = (step: number, l: number, v: number | undefined, of: number) => {
+      loss.push(l);
+      ctx.metric("loss", l, step);
+      if (v !== undefined) (valLoss.push(v), ctx.metric("val_loss", v, step));
+      ctx.progress(step / of);
+    };
+    let layers: LayersModel;
+    let how: string;
+    if (solver === "adam") {
+      const data = { x: applyPreprocess(preprocess, train), width, y, classes: classes.length, weights };
+      layers = await fitLinear(tf, data, params, { signal: ctx.signal, onEpoch: (epoch, l, v) => record(epoch, l, v, params.epochs) });
+      how = `adam, ${params.epochs} epochs, backend ${tf.getBackend()}`;
+    } else {
+      const data = { x: applyPreprocessSparse(preprocess, train), y, classes: classes.length, weights };
+      const fit = await fitLinearExact(tf, data, { ...params, solver }, { signal: ctx.signal, onIteration: (it, l, v) => record(it, l, v, params.maxIter) });
+      layers = fit.model;
+      how = `${solver}, C=${params.C}, ${fit.iterations} iterations`;
+      if (!fit.converged)
+        ctx.log(`The ${solver} solver did not converge in ${params.maxIter} iterations; raise "Max iterations" or lower C (a stronger penalty).`, "warn");
+      ctx.progress(1);
+    }
     let files: Record<string, Uint8Array>;
     try {
       files = await saveLayersModel(layers, tf);
@@ -100,7 +130,7 @@ export default defineNode({
       layers.dispose();
     }
     ctx.log(
-      `Trained on ${train.numRows} rows, ${features.length} features (${preprocess.outputs.length} after encoding), ${classes.length} classes, backend ${tf.getBackend()}, ${Math.round(performance.now() - started)} ms`,
+      `Trained on ${train.numRows} rows, ${features.length} features (${preprocess.outputs.length} after encoding), ${classes.length} classes (${how}), ${Math.round(performance.now() - started)} ms`,
     );
 
     const state: ClassifierState = { preprocess, output: classes.length === 2 ? "sigmoid" : "softmax", ...(classes.length === 2 ? { positiveClass: classes[1] } : {}) };
@@ -114,7 +144,7 @@ export default defineNode({
     const curve: ChartValue = {
       kind: "line",
       title: "Training loss",
-      xLabel: "epoch",
+      xLabel: solver === "adam" ? "epoch" : "iteration",
       yLabel: "cross-entropy",
       series: [{ name: "loss", x: epochs, y: loss }, ...(valLoss.length ? [{ name: "val_loss", x: epochs, y: valLoss }] : [])],
     };
@@ -123,6 +153,16 @@ export default defineNode({
 });
 
 type Params = z.output<typeof params>;
+
+/** Encoded columns up to which `auto` uses Newton for two classes (its Hessian is width² numbers). */
+const NEWTON_MAX_WIDTH = 1000;
+
+function chooseSolver(solver: Params["solver"], classes: number, width: number): "newton" | "lbfgs" | "adam" {
+  if (solver === "auto") return classes === 2 && width <= NEWTON_MAX_WIDTH ? "newton" : "lbfgs";
+  if (solver === "newton" && classes !== 2)
+    fail("newton_binary_only", `The newton solver fits two classes; the label has ${classes}. Choose auto or lbfgs (or adam).`, "solver");
+  return solver;
+}
 
 /** What is known about the model from the input schema (classes only when the label's categories are known). */
 function modelInfo(t: TableInfo, params: Params): ModelInfo {

@@ -197,6 +197,7 @@ export async function fitMlp(tf: TF, data: MlpFitInput, opts: MlpFitOptions, hoo
     hooks.signal.throwIfAborted();
     const epochsRun = Math.min(epoch, opts.epochs);
     const model = tf.sequential({
+      name: "mlp", // fixed, so the saved bytes do not depend on how many models this process built (sequential_N)
       layers: sizes.slice(1).map((units, l) =>
         tf.layers.dense({
           units,

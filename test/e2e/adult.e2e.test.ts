@@ -139,7 +139,9 @@ it("a reload in the middle of training shows the right state, keeps the learning
     const lr = node(page, "training/logistic-regression");
     await lr.click();
     await page.getByTestId("tab-settings").click();
-    // More epochs: training lasts long enough to reload in the middle of it; only it and metrics re-run.
+    // The iterative (adam) solver with many epochs: training lasts long enough to reload in the middle of it
+    // (the default exact solver finishes in well under a second); only it and metrics re-run.
+    await page.getByTestId("field-solver").selectOption("adam");
     await page.getByTestId("field-epochs").fill("400");
     await page.getByTestId("run").click();
     const status = lr.getByTestId("node-status");

@@ -4,7 +4,7 @@
  * per-cell objects; dictionary-encoded text columns keep their dictionary.
  */
 import { DataType, type Data, type Table, type Vector } from "apache-arrow";
-import { dtypeOf, numericColumn } from "../../core/arrow";
+import { dtypeOf, numericColumn, stringCodes } from "../../core/arrow";
 import { fail } from "../../core/errors";
 
 export type FeatureColumn =
@@ -25,7 +25,7 @@ export function readFeature(table: Table, name: string, expect?: "numeric" | "ca
   if (!kind) fail("unsupported_feature", `Feature "${name}" holds ${dtype} values; use numbers or text (derive numbers from dates first).`, name);
   if (expect && kind !== expect)
     fail("feature_type_changed", `Column "${name}" holds ${dtype} values, but the model was trained on ${expect === "numeric" ? "numbers" : "text"} in it.`, name);
-  return kind === "numeric" ? { name, kind, values: readNumeric(table, name, v) } : { name, kind, ...readCategorical(v) };
+  return kind === "numeric" ? { name, kind, values: readNumeric(table, name, v) } : { name, kind, ...readCategorical(table, name, v) };
 }
 
 function isValid(d: Data, i: number): boolean {
@@ -55,7 +55,11 @@ function readNumeric(table: Table, name: string, v: Vector): Float64Array {
   return out;
 }
 
-function readCategorical(v: Vector): { codes: Int32Array; dictionary: string[] } {
+function readCategorical(table: Table, name: string, v: Vector): { codes: Int32Array; dictionary: string[] } {
+  if (!DataType.isDictionary(v.type)) {
+    const { codes, values } = stringCodes(table, name);
+    return { codes, dictionary: values };
+  }
   const codes = new Int32Array(v.length);
   const dictionary: string[] = [];
   const index = new Map<string, number>();
@@ -64,22 +68,17 @@ function readCategorical(v: Vector): { codes: Int32Array; dictionary: string[] }
     if (k === undefined) index.set(s, (k = dictionary.push(s) - 1));
     return k;
   };
-  if (DataType.isDictionary(v.type)) {
-    let at = 0;
-    for (const d of v.data) {
-      const dict = d.dictionary!;
-      const map = new Int32Array(dict.length);
-      for (let j = 0; j < dict.length; j++) {
-        const s = dict.get(j);
-        map[j] = s === null || s === undefined ? -1 : code(String(s));
-      }
-      const keys = d.values as ArrayLike<number>;
-      for (let i = 0; i < d.length; i++) codes[at + i] = isValid(d, i) ? map[Number(keys[i])]! : -1;
-      at += d.length;
+  let at = 0;
+  for (const d of v.data) {
+    const dict = d.dictionary!;
+    const map = new Int32Array(dict.length);
+    for (let j = 0; j < dict.length; j++) {
+      const s = dict.get(j);
+      map[j] = s === null || s === undefined ? -1 : code(String(s));
     }
-    return { codes, dictionary };
+    const keys = d.values as ArrayLike<number>;
+    for (let i = 0; i < d.length; i++) codes[at + i] = isValid(d, i) ? map[Number(keys[i])]! : -1;
+    at += d.length;
   }
-  let i = 0;
-  for (const x of v) codes[i++] = x === null || x === undefined ? -1 : code(String(x));
   return { codes, dictionary };
 }
