@@ -3,6 +3,10 @@
  * `ctx.runtime` so that nodes/ stays importable by the browser (palette, forms, connect-time checks).
  */
 import type { Table } from "apache-arrow";
+import type { NodeErrorInfo } from "./errors";
+import type { PortType } from "./ports";
+import type { TableInfo } from "./schema";
+import type { PortValue, PortValueMap } from "./values";
 
 export type LogLevel = "info" | "warn" | "error";
 
@@ -53,6 +57,61 @@ export interface RunContext {
   metric(name: string, value: number, step?: number): void;
   runtime: NodeRuntime;
   artifacts: ArtifactIO;
+  /**
+   * Child tasks: fan work out (e.g. one tuning trial each) to run in parallel, on threads or queued workers.
+   * Every engine (in process, worker threads, queue workers, the CLI) provides it; contexts made outside the
+   * engine (a published endpoint scoring a pipeline, bare test contexts) may not.
+   */
+  subtasks?: Subtasks;
+}
+
+/** A stored port value a child task can take as input (the engine's ArtifactRef: content hash + type). */
+export interface TaskArtifact {
+  hash: string;
+  type: PortType;
+  size: number;
+  table?: TableInfo;
+}
+
+/** One child task: a registered node kind (usually an `internal` one) run with these params and inputs. */
+export interface SubtaskSpec {
+  kind: string;
+  /** Parsed with the kind's params schema (defaults fill in), so a bad value fails the child with a clear error. */
+  params: Record<string, unknown>;
+  inputs: Record<string, TaskArtifact>;
+}
+
+/** How one child task ended. `index` numbers the node's child tasks from 0 in the order they were asked for. */
+export type SubtaskOutcome =
+  | { ok: true; index: number; outputs: Record<string, TaskArtifact>; metrics: Record<string, number> }
+  | { ok: false; index: number; error: NodeErrorInfo };
+
+/**
+ * Child tasks of a running node. In process they run in parallel on the worker-thread pool; in queue mode each
+ * is its own BullMQ job (id: run id / node id / child index) on its kind's pool queue. Children are numbered in
+ * the order the node asks for them, so a node must ask deterministically (same params and inputs, same
+ * children): in queue mode a node waiting for a batch gives its worker slot back and is run again from the
+ * start when the batch is done, and earlier batches then return their stored results at once
+ * (docs/architecture.md, "Child tasks"). Events the re-run repeats are not shown twice.
+ */
+export interface Subtasks {
+  /** Store a value so that child tasks can take it as an input. */
+  put<T extends PortType>(type: T, value: PortValueMap[T]): Promise<TaskArtifact>;
+  /** Read a child's output. */
+  load(ref: TaskArtifact): Promise<PortValue>;
+  /**
+   * Run a batch of children, yielding each outcome as it finishes (in queue mode: all at once, when the whole
+   * batch is done). A failed child is an outcome, not an exception; Cancel aborts every child.
+   */
+  runBatch(specs: SubtaskSpec[]): AsyncIterable<SubtaskOutcome>;
+  /** One child; its failure is rethrown (a user error stays a user error). */
+  run(spec: SubtaskSpec): Promise<Extract<SubtaskOutcome, { ok: true }>>;
+  /**
+   * False once `limitMs` have passed since the node first started, for a time budget checked before each batch.
+   * Always true when the next batch was already started by an earlier run of this node (queue mode), so a
+   * re-run makes the same decisions as the first.
+   */
+  withinTime(limitMs: number): boolean;
 }
 
 /** Context for design-time probes (server side only): read a file's schema without running the graph. */

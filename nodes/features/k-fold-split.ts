@@ -73,45 +73,7 @@ export default defineNode({
     if (n === 0) fail("empty_table", "The input table has no rows, so there is nothing to divide. Check the nodes before this one (a filter may remove every row).");
     if (n < prm.k) fail("too_few_rows", `${n} rows cannot be divided into ${prm.k} folds; every fold needs at least one row. Lower "Folds" to ${n} or less.`, "k");
 
-    const random = mulberry32(prm.seed);
-    const fold = new Int32Array(n);
-    if (prm.stratify) {
-      if (!table.getChild(prm.stratify)) {
-        const names = table.schema.fields.map((f) => f.name);
-        fail("unknown_column", `Column "${prm.stratify}" (setting "Keep class proportions of") is not in the input table; a node before this one may have dropped or renamed it. Available columns: ${names.slice(0, 15).join(", ")}${names.length > 15 ? ", …" : ""}. Choose it again.`, "stratify");
-      }
-      const values = stringColumn(table, prm.stratify);
-      const byClass = new Map<string, number[]>();
-      for (let i = 0; i < n; i++) {
-        const key = values[i] ?? MISSING;
-        let g = byClass.get(key);
-        if (!g) byClass.set(key, (g = []));
-        g.push(i);
-      }
-      const groups = [...byClass.values()];
-      const smallest = Math.min(...groups.map((g) => g.length));
-      if (smallest < prm.k)
-        ctx.log(`A class of "${prm.stratify}" has only ${smallest} rows, fewer than ${prm.k} folds: some folds will have none of it.`, "warn");
-      const alloc = stratifiedAllocation(groups.map((g) => g.length), prm.k);
-      groups.forEach((rows, c) => {
-        ctx.signal.throwIfAborted();
-        const labels = new Int32Array(rows.length);
-        let j = 0;
-        for (let f = 0; f < prm.k; f++) for (let m = 0; m < alloc[f]![c]!; m++) labels[j++] = f;
-        if (prm.shuffle) shuffleInPlace(labels, random);
-        rows.forEach((r, i) => (fold[r] = labels[i]!));
-      });
-    } else {
-      // KFold: the first n % k folds get one extra row.
-      const order = Int32Array.from({ length: n }, (_, i) => i);
-      if (prm.shuffle) shuffleInPlace(order, random);
-      let start = 0;
-      for (let f = 0; f < prm.k; f++) {
-        const size = Math.floor(n / prm.k) + (f < n % prm.k ? 1 : 0);
-        for (let i = start; i < start + size; i++) fold[order[i]!] = f;
-        start += size;
-      }
-    }
+    const fold = assignFolds(table, prm, ctx);
     ctx.progress(0.4);
     ctx.signal.throwIfAborted();
 
@@ -128,6 +90,60 @@ export default defineNode({
     return { table: numbered, train, holdout };
   },
 });
+
+/**
+ * The fold (0…k-1) of every row: scikit-learn's KFold, or StratifiedKFold when `stratify` names a column.
+ * Unshuffled, the folds are exactly scikit-learn's (`shuffle=False`); shuffled, the per-fold class counts are.
+ * Shared with the cross-validation and tuning nodes so every fold split in Lattice is the same.
+ */
+export function assignFolds(
+  table: Table,
+  prm: { k: number; stratify: string; seed: number; shuffle: boolean },
+  ctx: { signal: AbortSignal; log(message: string, level?: "info" | "warn" | "error"): void },
+  field = "stratify",
+): Int32Array {
+  const n = table.numRows;
+  const random = mulberry32(prm.seed);
+  const fold = new Int32Array(n);
+  if (prm.stratify) {
+    if (!table.getChild(prm.stratify)) {
+      const names = table.schema.fields.map((f) => f.name);
+      fail("unknown_column", `Column "${prm.stratify}" (setting "Keep class proportions of") is not in the input table; a node before this one may have dropped or renamed it. Available columns: ${names.slice(0, 15).join(", ")}${names.length > 15 ? ", …" : ""}. Choose it again.`, field);
+    }
+    const values = stringColumn(table, prm.stratify);
+    const byClass = new Map<string, number[]>();
+    for (let i = 0; i < n; i++) {
+      const key = values[i] ?? MISSING;
+      let g = byClass.get(key);
+      if (!g) byClass.set(key, (g = []));
+      g.push(i);
+    }
+    const groups = [...byClass.values()];
+    const smallest = Math.min(...groups.map((g) => g.length));
+    if (smallest < prm.k)
+      ctx.log(`A class of "${prm.stratify}" has only ${smallest} rows, fewer than ${prm.k} folds: some folds will have none of it.`, "warn");
+    const alloc = stratifiedAllocation(groups.map((g) => g.length), prm.k);
+    groups.forEach((rows, c) => {
+      ctx.signal.throwIfAborted();
+      const labels = new Int32Array(rows.length);
+      let j = 0;
+      for (let f = 0; f < prm.k; f++) for (let m = 0; m < alloc[f]![c]!; m++) labels[j++] = f;
+      if (prm.shuffle) shuffleInPlace(labels, random);
+      rows.forEach((r, i) => (fold[r] = labels[i]!));
+    });
+  } else {
+    // KFold: the first n % k folds get one extra row.
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    if (prm.shuffle) shuffleInPlace(order, random);
+    let start = 0;
+    for (let f = 0; f < prm.k; f++) {
+      const size = Math.floor(n / prm.k) + (f < n % prm.k ? 1 : 0);
+      for (let i = start; i < start + size; i++) fold[order[i]!] = f;
+      start += size;
+    }
+  }
+  return fold;
+}
 
 function withFold(table: Table, column: string, fold: Int32Array): Table {
   const base = table.schema.fields.some((f) => f.name === column) ? table.select(table.schema.fields.map((f) => f.name).filter((n) => n !== column)) : table;

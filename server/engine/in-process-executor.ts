@@ -7,6 +7,7 @@ import type { PortValue } from "../../nodes/core/values";
 import { executeNode } from "./execute-node";
 import type { ManagedRuntime } from "./runtime/node-runtime";
 import { runPlan } from "./scheduler";
+import { localHost } from "./subtasks";
 import type { ThreadPool } from "./thread-pool";
 import type { ArtifactStore, Executor, RunEventBody, RunHandle, RunRequest } from "./types";
 
@@ -43,7 +44,8 @@ export class InProcessExecutor implements Executor {
         dispatch: (node, task, hooks, signal) =>
           pool && node.def.resources?.heavy
             ? pool.run(task, hooks, signal)
-            : executeNode(task, { registry, store, runtime, signal, hooks, memo }),
+            : // An inline node's child tasks still go to the threads when there are threads.
+              executeNode(task, { registry, store, runtime, signal, hooks, memo, subtasks: pool ? localHost((t, h, s) => pool.run(t, h, s), hooks) : undefined }),
       },
       ac.signal,
     ).finally(() => {

@@ -2,11 +2,17 @@
  * A small pool of worker threads for CPU-heavy nodes, so training or a large DuckDB query never blocks the
  * API server's event loop. Cancel first asks the node to stop (AbortSignal); a node that has not stopped
  * after `killAfterMs` has its thread terminated, so Cancel always takes effect within a second.
+ *
+ * Child tasks: a node in a thread asks for a batch of children; they run here (or wherever the job's
+ * SubtaskHost sends them). While a node waits on its children it does not count against `size`, so its
+ * children get threads even when every thread holds such a parent: the pool grows by one thread per waiting
+ * parent and shrinks back once they are done.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { NodeUserError } from "../../nodes/core/errors";
+import { describeError, NodeUserError } from "../../nodes/core/errors";
 import type { NodeTask, NodeTaskHooks, NodeTaskResult } from "./execute-node";
+import { localHost, type ChildTask, type SubtaskHost } from "./subtasks";
 import type { FromWorker, ToWorker } from "./thread-protocol";
 
 /** Threads for heavy nodes by default: one core stays free for the event loop (API, scheduling). */
@@ -27,6 +33,9 @@ interface Job {
   task: NodeTask;
   hooks: NodeTaskHooks;
   signal: AbortSignal;
+  host: SubtaskHost;
+  /** Batches of children in progress: while above 0 the job waits and does not count against `size`. */
+  parked: number;
   resolve: (r: NodeTaskResult) => void;
   reject: (e: unknown) => void;
 }
@@ -49,11 +58,24 @@ export class ThreadPool {
 
   constructor(private readonly opts: ThreadPoolOptions) {}
 
-  run(task: NodeTask, hooks: NodeTaskHooks, signal: AbortSignal): Promise<NodeTaskResult> {
+  /**
+   * Run `task` on a thread. Its child tasks go to `host`; by default they run on this pool too (each child of a
+   * batch as its own job, in parallel up to the pool's size).
+   */
+  run(task: NodeTask, hooks: NodeTaskHooks, signal: AbortSignal, host?: SubtaskHost): Promise<NodeTaskResult> {
     if (this.closed) return Promise.reject(new Error("Thread pool is closed"));
     if (signal.aborted) return Promise.reject(abortError());
     return new Promise((resolve, reject) => {
-      const job: Job = { id: this.nextId++, task, hooks, signal, resolve, reject };
+      const job: Job = {
+        id: this.nextId++,
+        task,
+        hooks,
+        signal,
+        host: host ?? localHost((t, h, s) => this.run(t, h, s), hooks),
+        parked: 0,
+        resolve,
+        reject,
+      };
       signal.addEventListener("abort", () => this.abort(job), { once: true });
       this.waiting.push(job);
       this.pump();
@@ -68,12 +90,42 @@ export class ThreadPool {
 
   private pump() {
     while (this.waiting.length) {
-      let slot = this.slots.find((s) => !s.job);
-      if (!slot && this.slots.length < this.opts.size) slot = this.spawn();
-      if (!slot) return;
+      // Threads whose node waits on its children are not busy: their children must get a thread.
+      const busy = this.slots.filter((s) => s.job && !s.job.parked).length;
+      if (busy >= this.opts.size) break;
+      const slot = this.slots.find((s) => !s.job) ?? this.spawn();
       const job = this.waiting.shift()!;
       slot.job = job;
-      slot.worker.postMessage({ t: "run", id: job.id, task: job.task } satisfies ToWorker);
+      const subtasks = { startedAt: job.host.startedAt, launched: [...job.host.launched] };
+      slot.worker.postMessage({ t: "run", id: job.id, task: job.task, subtasks } satisfies ToWorker);
+    }
+    this.trim();
+  }
+
+  /** Stop idle threads beyond `size` plus the threads lent to waiting parents. */
+  private trim() {
+    const parked = this.slots.filter((s) => s.job?.parked).length;
+    for (const slot of this.slots.filter((s) => !s.job)) {
+      if (this.slots.length <= this.opts.size + parked) return;
+      this.remove(slot);
+      void slot.worker.terminate();
+    }
+  }
+
+  /** Runs a batch of children for `job` and relays their outcomes to its thread. */
+  private async runBatch(slot: Slot, job: Job, batch: number, children: ChildTask[]) {
+    job.parked++;
+    this.pump();
+    const post = (m: ToWorker) => {
+      if (slot.job === job) slot.worker.postMessage(m);
+    };
+    try {
+      for await (const outcome of job.host.runBatch(children, job.signal)) post({ t: "child", id: job.id, batch, outcome });
+      post({ t: "batch-end", id: job.id, batch });
+    } catch (e) {
+      post({ t: "batch-end", id: job.id, batch, error: describeError(e) });
+    } finally {
+      job.parked--;
     }
   }
 
@@ -103,6 +155,8 @@ export class ThreadPool {
         return job.hooks.log(m.level, m.message);
       case "metric":
         return job.hooks.metric(m.name, m.value, m.step);
+      case "batch":
+        return void this.runBatch(slot, job, m.batch, m.children);
       case "done":
         if (m.tfBackend) this.tfBackend = m.tfBackend;
         this.finish(slot);

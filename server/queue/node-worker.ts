@@ -4,10 +4,14 @@
  * keep working while a node computes). Node events go to the run's Redis stream; cancel arrives on a pub/sub
  * channel and aborts the node's signal; user errors, cancel and timeouts fail the job with BullMQ's
  * UnrecoverableError so they are not retried. Capabilities and a heartbeat are kept in Redis.
+ *
+ * Child tasks (ctx.subtasks) are jobs too, linked to their node's job (child-jobs.ts): a node waiting for
+ * them gives its slot back (WaitingChildrenError) and is run again when they are done. A child's own events
+ * stay off the run's stream except its warnings, which appear in its node's log.
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { Queue, UnrecoverableError, WaitingChildrenError, Worker, type Job } from "bullmq";
 import { describeError, type NodeErrorInfo } from "../../nodes/core/errors";
 import type { NodeRegistry } from "../../nodes/core/registry";
 import type { PortValue } from "../../nodes/core/values";
@@ -16,10 +20,10 @@ import type { ManagedRuntime } from "../engine/runtime/node-runtime";
 import type { ThreadPool } from "../engine/thread-pool";
 import type { ArtifactStore } from "../engine/types";
 import { bullConnection, redisConnection } from "./connection";
+import { QueueChildHost, type JobData, type ParentState } from "./child-jobs";
 import { DEFAULT_PREFIX, latticeKeys, queueName, type Pool } from "./keys";
 import { encodeMessage, MESSAGE_FIELD, type WorkerMessage } from "./messages";
 import type { WorkerInfo } from "./monitor";
-import type { NodeJobData } from "./queue-executor";
 
 export interface NodeWorkerOptions {
   redisUrl: string;
@@ -53,7 +57,7 @@ export interface NodeWorkerHandle {
 interface Running {
   runId: string;
   ac: AbortController;
-  why?: "cancel" | "timeout" | "shutdown";
+  why?: "cancel" | "timeout" | "shutdown" | "waiting";
 }
 
 /** Minimum gap between two progress messages of one node (first and last always go out). */
@@ -84,40 +88,95 @@ export function startNodeWorker(opts: NodeWorkerOptions): NodeWorkerHandle {
   subscriber.on("message", onCancel);
   const subscribed = subscriber.subscribe(keys.cancelChannel);
 
-  const process_ = async (job: Job<NodeJobData, NodeTaskResult>): Promise<NodeTaskResult> => {
+  // Child tasks are added to whichever pool's queue their kind needs, not only the pools this worker serves.
+  const childQueues = new Map<Pool, Queue<JobData, NodeTaskResult>>();
+  const childQueue = (pool: Pool) => {
+    let q = childQueues.get(pool);
+    if (!q) childQueues.set(pool, (q = new Queue(queueName(pool), { connection: bullConnection(opts.redisUrl), prefix })));
+    return q;
+  };
+
+  const process_ = async (job: Job<JobData, NodeTaskResult>, token?: string): Promise<NodeTaskResult> => {
     const { task, timeoutMs, stream } = job.data;
     const attempt = job.attemptsMade + 1;
     const nodeId = task.nodeId;
+    const child = task.child;
+    // A child's result goes to its parent's job, never to the run's stream (the API would take it for the node's).
+    const report = (m: WorkerMessage) => (child ? undefined : send(stream, m));
     if (cancelledRuns.has(task.runId)) {
-      void send(stream, { t: "error", nodeId, attempt, error: CANCELLED, final: true });
+      void report({ t: "error", nodeId, attempt, error: CANCELLED, final: true });
+      if (child) await job.updateData({ ...job.data, error: CANCELLED }).catch(() => {});
       throw new UnrecoverableError(CANCELLED.message);
     }
     const r: Running = { runId: task.runId, ac: new AbortController() };
     running.set(job.id!, r);
     const timer = timeoutMs > 0 ? setTimeout(() => abort(r, "timeout"), timeoutMs) : undefined;
-    // A retry, or a take-over after the previous worker died (stalled job): say where it runs now.
+    const resumed = job.data.parent;
+    // A retry, or a take-over after the previous worker died (stalled job): say where it runs now. A node run
+    // again after waiting for its children is neither.
     const started = Math.max(attempt, job.attemptsStarted);
-    if (started > 1) void send(stream, { t: "started", nodeId, attempt: started, worker: id });
+    if (started > 1 && !resumed) void report({ t: "started", nodeId, attempt: started, worker: id });
     let lastProgress = 0;
-    const hooks: NodeTaskHooks = {
-      progress: (fraction, message) => {
-        const t = Date.now();
-        if (fraction > 0 && fraction < 1 && t - lastProgress < PROGRESS_INTERVAL_MS) return;
-        lastProgress = t;
-        void send(stream, { t: "progress", nodeId, fraction, message });
+    // What this execution reported; a node run again after waiting repeats what it reported before (dropped).
+    const counts = { log: 0, metric: 0, progress: resumed?.progress ?? 0 };
+    const hooks: NodeTaskHooks = child
+      ? {
+          progress: () => {},
+          metric: () => {},
+          log: (level, message) => {
+            if (level !== "info") void send(stream, { t: "log", nodeId, level, message: `[child ${child.index + 1}] ${message}` });
+          },
+        }
+      : {
+          progress: (fraction, message) => {
+            const t = Date.now();
+            if (fraction < counts.progress) return;
+            counts.progress = fraction;
+            if (fraction > 0 && fraction < 1 && t - lastProgress < PROGRESS_INTERVAL_MS) return;
+            lastProgress = t;
+            void send(stream, { t: "progress", nodeId, fraction, message });
+          },
+          log: (level, message) => {
+            if (++counts.log > (resumed?.sent.log ?? 0)) void send(stream, { t: "log", nodeId, level, message });
+          },
+          metric: (name, value, step) => {
+            if (++counts.metric > (resumed?.sent.metric ?? 0)) void send(stream, { t: "metric", nodeId, name, value, step });
+          },
+        };
+    const host = new QueueChildHost({
+      job,
+      token,
+      prefix,
+      registry: opts.registry,
+      queue: childQueue,
+      saveState: async (launched) => {
+        const parent: ParentState = {
+          startedAt: host.startedAt,
+          launched,
+          sent: { log: Math.max(counts.log, resumed?.sent.log ?? 0), metric: Math.max(counts.metric, resumed?.sent.metric ?? 0) },
+          progress: counts.progress,
+        };
+        await job.updateData({ ...job.data, parent });
       },
-      log: (level, message) => void send(stream, { t: "log", nodeId, level, message }),
-      metric: (name, value, step) => void send(stream, { t: "metric", nodeId, name, value, step }),
-    };
+    });
     try {
       const heavy = opts.threads && opts.registry.get(task.kind)?.resources?.heavy;
-      const result = heavy
-        ? await opts.threads!.run(task, hooks, r.ac.signal)
-        : await executeNode(task, { registry: opts.registry, store: opts.store, runtime: opts.runtime, signal: r.ac.signal, hooks, memo: memos.of(task.runId) });
-      void send(stream, { t: "done", nodeId, attempt, result });
+      const execution = heavy
+        ? opts.threads!.run(task, hooks, r.ac.signal, host)
+        : executeNode(task, { registry: opts.registry, store: opts.store, runtime: opts.runtime, signal: r.ac.signal, hooks, memo: memos.of(task.runId), subtasks: host });
+      const first = await Promise.race([execution.then((result) => ({ result })), host.suspended.then(() => undefined)]);
+      if (!first) {
+        // The node's job now waits for its children: end this execution and free the slot (BullMQ runs it again).
+        execution.catch(() => {});
+        abort(r, "waiting");
+        throw new WaitingChildrenError();
+      }
+      const result = first.result;
+      void report({ t: "done", nodeId, attempt, result });
       stats.processed++;
       return result;
     } catch (e) {
+      if (e instanceof WaitingChildrenError) throw e;
       stats.failed++;
       const error: NodeErrorInfo =
         r.why === "timeout"
@@ -128,7 +187,8 @@ export function startNodeWorker(opts: NodeWorkerOptions): NodeWorkerHandle {
               ? { code: "worker_stopped", message: `Worker ${id} shut down while running this node.`, user: false }
               : describeError(e);
       const final = error.user || attempt >= (job.opts.attempts ?? 1);
-      await send(stream, { t: "error", nodeId, attempt, error, final });
+      if (child && final) await job.updateData({ ...job.data, error }).catch(() => {});
+      await report({ t: "error", nodeId, attempt, error, final });
       if (error.user) throw new UnrecoverableError(error.message);
       throw e instanceof Error ? e : new Error(String(e));
     } finally {
@@ -139,7 +199,7 @@ export function startNodeWorker(opts: NodeWorkerOptions): NodeWorkerHandle {
 
   const workers = opts.pools.map(
     (pool) =>
-      new Worker<NodeJobData, NodeTaskResult>(queueName(pool), process_, {
+      new Worker<JobData, NodeTaskResult>(queueName(pool), process_, {
         connection: bullConnection(opts.redisUrl),
         prefix,
         // Recorded on each job it takes (job.processedBy): the dashboard and tests see who runs what.
@@ -189,6 +249,7 @@ export function startNodeWorker(opts: NodeWorkerOptions): NodeWorkerHandle {
       const closing = workers.map((w) => w.close());
       for (const r of running.values()) abort(r, "shutdown");
       await Promise.all(closing);
+      await Promise.all([...childQueues.values()].map((q) => q.close()));
       await commands.multi().del(keys.worker(id)).srem(keys.workers, id).exec().catch(() => {});
       await Promise.all([commands.quit().catch(() => {}), subscriber.quit().catch(() => {})]);
     },
