@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { registry } from "../../nodes/catalog";
-import { CATEGORIES, type AnyNodeDefinition } from "../../nodes/core/define-node";
+import { CATEGORIES, portsOf, type AnyNodeDefinition, type PortMap } from "../../nodes/core/define-node";
 import type { PortType } from "../../nodes/core/ports";
 
 export { registry };
@@ -34,7 +34,7 @@ export interface FieldSchema {
   anyOf?: FieldSchema[];
   oneOf?: FieldSchema[];
   const?: unknown;
-  ui?: "column" | "columns" | "code" | "file" | "textarea" | "hidden";
+  ui?: "column" | "columns" | "code" | "code-params" | "file" | "textarea" | "hidden";
   port?: string;
   dtype?: "any" | "numeric" | "string";
   /** What one item of a list is called in the form ("rule", "layer"); else derived from the title. */
@@ -73,7 +73,7 @@ export function defaultParams(def: AnyNodeDefinition): Record<string, unknown> {
 
 export function paletteGroups(query: string): Array<{ category: string; defs: AnyNodeDefinition[] }> {
   const q = query.trim().toLowerCase();
-  const defs = registry.all().filter((d) => !q || `${d.title} ${d.description} ${d.category} ${d.kind}`.toLowerCase().includes(q));
+  const defs = registry.all().filter((d) => !d.internal).filter((d) => !q || `${d.title} ${d.description} ${d.category} ${d.kind}`.toLowerCase().includes(q));
   return CATEGORIES.map((c) => ({ category: c as string, defs: defs.filter((d) => d.category === c).sort((a, b) => a.title.localeCompare(b.title)) })).filter((g) => g.defs.length > 0);
 }
 
@@ -99,3 +99,17 @@ export const CATEGORY_COLOR: Record<string, string> = {
   Deployment: "#475569",
   Code: "#334155",
 };
+
+const portsCache = new WeakMap<Record<string, unknown>, { inputs: PortMap; outputs: PortMap }>();
+
+/** A node's ports for its params on the canvas (a code node's declared ports); cached per params object. */
+export function nodePorts(def: AnyNodeDefinition, params: Record<string, unknown>): { inputs: PortMap; outputs: PortMap } {
+  if (!def.ports) return { inputs: def.inputs, outputs: def.outputs };
+  let hit = portsCache.get(params);
+  if (!hit) {
+    const r = def.params.safeParse(params);
+    hit = portsOf(def, r.success ? r.data : undefined);
+    portsCache.set(params, hit);
+  }
+  return hit;
+}

@@ -67,6 +67,13 @@ export interface NodeDefinition<
   outputs: O;
   params: P;
   /**
+   * Ports that follow from params (a code node's user-declared ports). When present, the compiler, the
+   * connect-time check, the executor and the canvas use what it returns for valid params; `inputs`/`outputs`
+   * stay the ports of the default params (palette, invalid params). Pure and cheap: it runs on every compile.
+   * Use {@link portsOf} rather than calling it directly.
+   */
+  ports?: (params: z.output<P>) => { inputs: PortMap; outputs: PortMap };
+  /**
    * Param migrations: `migrate[v]` turns params saved by version v into version v+1's shape. Keys that a
    * migration does not know are kept, and the compiler reports them, so nothing is dropped silently.
    */
@@ -76,7 +83,18 @@ export interface NodeDefinition<
   /** Server-side design-time look at external data (e.g. a file's columns) so pickers work before a run. */
   probe?: (args: { params: z.output<P>; ctx: ProbeContext }) => Promise<OutputInfos<O>>;
   run: (args: { inputs: InputValues<I>; params: z.output<P>; ctx: RunContext }) => Promise<OutputValues<O>>;
+  /**
+   * Server-side design-time checks that need more than `infer` (e.g. type-checking a code node's TypeScript
+   * against the schemas arriving at its inputs). Runs after schema propagation, in analysis and at run start;
+   * the problems it returns are errors on this node and keep the workflow from running.
+   */
+  check?: (args: { inputs: InputInfos<I>; params: z.output<P> }) => Promise<Array<{ code: string; message: string; field?: string }>>;
   resources?: ResourceHints;
+  /**
+   * A child-task kind (run by other nodes through `ctx.subtasks`, e.g. one tuning trial): listed in the
+   * registry so every worker can run it, but not offered in the palette and refused in a workflow.
+   */
+  internal?: boolean;
   /** Name of the metric shown on the node's face (e.g. `roc_auc`). */
   keyMetric?: string;
   /**
@@ -105,6 +123,15 @@ export function defineNode<I extends PortMap, O extends PortMap, P extends z.Zod
   def: NodeDefinition<I, O, P>,
 ): NodeDefinition<I, O, P> {
   return def;
+}
+
+/**
+ * A node's ports for the given params: the definition's `ports(params)` when it has one and the params are
+ * given (parsed, valid), else its static `inputs`/`outputs`.
+ */
+export function portsOf(def: AnyNodeDefinition, params?: Record<string, unknown>): { inputs: PortMap; outputs: PortMap } {
+  if (def.ports && params) return def.ports(params);
+  return { inputs: def.inputs, outputs: def.outputs };
 }
 
 /** The erased form the registry, compiler and engine work with. */

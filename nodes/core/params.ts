@@ -11,8 +11,11 @@ export type ColumnDType = "any" | "numeric" | "string";
 export interface FieldMeta {
   title?: string;
   description?: string;
-  /** `column`: one column of `port`; `columns`: several; `code`: a code editor; `file`: a file/upload. */
-  ui?: "column" | "columns" | "code" | "file" | "textarea" | "hidden";
+  /**
+   * `column`: one column of `port`; `columns`: several; `code`: a code editor; `code-params`: the form of a
+   * code node's declared parameters; `file`: a file/upload.
+   */
+  ui?: "column" | "columns" | "code" | "code-params" | "file" | "textarea" | "hidden";
   port?: string;
   dtype?: ColumnDType;
   /** Lists: names the editor's add button ("+ Add rule"); defaults to the field's title. */

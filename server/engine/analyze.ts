@@ -50,6 +50,30 @@ export function createAnalyzer(registry: NodeRegistry, runtime: NodeRuntime, opt
     return p;
   }
 
+  /** Definitions' own design-time checks (a code node's type check), given the schemas reaching each node. */
+  async function runChecks(wf: Workflow, plan: Plan): Promise<Issue[]> {
+    const out: Issue[] = [];
+    await Promise.all(
+      wf.nodes.map(async (n) => {
+        const def = registry.get(n.kind);
+        if (!def?.check) return;
+        const migrated = migrateParams(n, def);
+        if (migrated.issue) return;
+        const parsed = def.params.safeParse(migrated.params);
+        if (!parsed.success) return; // the compiler reports it
+        const inputs: PortInfos = {};
+        for (const e of wf.edges) if (e.target === n.id) inputs[e.targetPort] = plan.infos[e.source]?.[e.sourcePort];
+        try {
+          for (const p of await def.check({ inputs, params: parsed.data }))
+            out.push({ severity: "error", nodeId: n.id, code: p.code, field: p.field, message: `"${n.label || def.title}": ${p.message}` });
+        } catch (e) {
+          out.push({ severity: "error", nodeId: n.id, code: "check_failed", message: `"${n.label || def.title}" could not be checked: ${e instanceof Error ? e.message : String(e)}` });
+        }
+      }),
+    );
+    return out;
+  }
+
   return {
     async analyze(wf, baseDir = process.cwd()) {
       const known: Record<string, PortInfos> = {};
@@ -68,8 +92,9 @@ export function createAnalyzer(registry: NodeRegistry, runtime: NodeRuntime, opt
         }),
       );
       const plan = compileGraph(wf, registry, { known });
-      if (!probeIssues.length) return plan;
-      return { ...plan, ok: false, nodes: [], issues: [...probeIssues, ...plan.issues] };
+      const checkIssues = await runChecks(wf, plan);
+      if (!probeIssues.length && !checkIssues.length) return plan;
+      return { ...plan, ok: false, nodes: [], issues: [...probeIssues, ...plan.issues, ...checkIssues] };
     },
   };
 }

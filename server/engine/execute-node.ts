@@ -4,10 +4,12 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import type { NodeRuntime, RunContext } from "../../nodes/core/context";
+import { portsOf } from "../../nodes/core/define-node";
 import { NodeUserError } from "../../nodes/core/errors";
 import type { NodeRegistry } from "../../nodes/core/registry";
 import type { MetricsValue, PortValue } from "../../nodes/core/values";
 import { loadValue, storeValue } from "./codecs";
+import { createSubtasks, localHost, type SubtaskHost } from "./subtasks";
 import type { ArtifactRef, ArtifactStore } from "./types";
 
 /** Everything needed to run a node, serializable (crosses thread and process boundaries). */
@@ -19,6 +21,8 @@ export interface NodeTask {
   params: Record<string, unknown>;
   inputs: Record<string, ArtifactRef>;
   baseDir?: string;
+  /** Set for a child task (ctx.subtasks): its number among the children of node `nodeId`. */
+  child?: { index: number };
 }
 
 export interface NodeTaskHooks {
@@ -41,6 +45,8 @@ export interface ExecuteDeps {
   hooks: NodeTaskHooks;
   /** Decoded values by artifact hash, shared within a process to skip re-reading fresh outputs. */
   memo?: Map<string, PortValue>;
+  /** Where the node's child tasks run; default: inline in this process, one after another as they await. */
+  subtasks?: SubtaskHost;
 }
 
 export async function executeNode(task: NodeTask, deps: ExecuteDeps): Promise<NodeTaskResult> {
@@ -48,6 +54,17 @@ export async function executeNode(task: NodeTask, deps: ExecuteDeps): Promise<No
   if (!def) throw new NodeUserError("unknown_kind", `Unknown node type "${task.kind}" on this worker. Is it running the same Lattice version?`);
   if (def.version !== task.version)
     throw new NodeUserError("version_mismatch", `This worker has ${task.kind} version ${def.version}, the run needs version ${task.version}. Run the same Lattice version everywhere.`);
+
+  let params = task.params;
+  if (task.child) {
+    // A child's params come from its parent node, not from the compiler: check them here.
+    const parsed = def.params.safeParse(params);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new NodeUserError("invalid_child_params", `Child task ${task.kind} got a bad setting "${issue.path.join(".")}": ${issue.message}`, { field: String(issue.path[0] ?? "") });
+    }
+    params = parsed.data;
+  }
 
   const inputs: Record<string, PortValue> = {};
   for (const [port, ref] of Object.entries(task.inputs)) {
@@ -76,14 +93,16 @@ export async function executeNode(task: NodeTask, deps: ExecuteDeps): Promise<No
       put: (b) => deps.store.put(b),
       get: (h) => deps.store.get(h),
     },
+    subtasks: createSubtasks(task, deps.subtasks ?? inlineHost(deps), deps),
   };
 
   deps.signal.throwIfAborted();
-  const result = (await def.run({ inputs, params: task.params, ctx })) as Record<string, PortValue | undefined>;
+  const result = (await def.run({ inputs, params, ctx })) as Record<string, PortValue | undefined>;
   deps.signal.throwIfAborted();
 
   const outputs: Record<string, ArtifactRef> = {};
-  for (const [port, spec] of Object.entries(def.outputs)) {
+  // A code node's outputs are the ones its params declare (portsOf).
+  for (const [port, spec] of Object.entries(portsOf(def, task.params).outputs)) {
     const value = result[port];
     if (value === undefined) {
       if (spec.optional) continue;
@@ -97,4 +116,9 @@ export async function executeNode(task: NodeTask, deps: ExecuteDeps): Promise<No
     }
   }
   return { outputs, metrics };
+}
+
+/** Children run in this process with the parent's runtime (tests, the CLI without threads, inline parents). */
+function inlineHost(deps: ExecuteDeps): SubtaskHost {
+  return localHost((task, hooks, signal) => executeNode(task, { ...deps, hooks, signal, subtasks: undefined }), deps.hooks);
 }

@@ -4,7 +4,7 @@
  * a node or an edge, worded for a person who does not program.
  */
 import type { z } from "zod";
-import type { AnyNodeDefinition } from "../../nodes/core/define-node";
+import { portsOf, type AnyNodeDefinition, type PortMap } from "../../nodes/core/define-node";
 import type { Issue } from "../../nodes/core/errors";
 import { isUserError } from "../../nodes/core/errors";
 import { paramFields } from "../../nodes/core/params";
@@ -90,7 +90,7 @@ export function compileGraph(wf: Workflow, registry: NodeRegistry, opts: Compile
   const err = (i: Omit<Issue, "severity">) => issues.push({ severity: "error", ...i });
 
   // 1. Nodes, definitions, params.
-  const byId = new Map<string, { node: WorkflowNode; def?: AnyNodeDefinition; params?: Record<string, unknown> }>();
+  const byId = new Map<string, Entry & { params?: Record<string, unknown> }>();
   for (const node of wf.nodes) {
     if (byId.has(node.id)) {
       err({ code: "duplicate_node_id", nodeId: node.id, message: `Two nodes share the id "${node.id}". Give each node its own id.` });
@@ -102,10 +102,15 @@ export function compileGraph(wf: Workflow, registry: NodeRegistry, opts: Compile
       byId.set(node.id, { node });
       continue;
     }
+    if (def.internal) {
+      err({ code: "internal_kind", nodeId: node.id, message: `Node "${node.label || node.id}" is of type "${node.kind}", a step other nodes run for themselves (e.g. one tuning trial); it cannot be placed in a workflow. Use Tuning or Cross-validation instead.` });
+      byId.set(node.id, { node });
+      continue;
+    }
     const m = migrateParams(node, def);
     if (m.issue) {
       err(m.issue);
-      byId.set(node.id, { node, def });
+      byId.set(node.id, { node, def, ports: portsOf(def) });
       continue;
     }
     const parsed = def.params.safeParse(m.params);
@@ -119,7 +124,8 @@ export function compileGraph(wf: Workflow, registry: NodeRegistry, opts: Compile
         if (!known.has(k))
           err({ code: "unknown_param", nodeId: node.id, field: k, message: `${nodeName(node, def)} has a setting "${k}" that version ${def.version} of this node does not know. Remove it, or use the Lattice version that saved it.` });
     }
-    byId.set(node.id, { node, def, params: parsed.success ? parsed.data : undefined });
+    const params = parsed.success ? parsed.data : undefined;
+    byId.set(node.id, { node, def, params, ports: portsOf(def, params) });
   }
 
   // 2. Edges.
@@ -144,10 +150,10 @@ export function compileGraph(wf: Workflow, registry: NodeRegistry, opts: Compile
   }
 
   // 3. Required inputs.
-  for (const { node, def } of byId.values()) {
-    if (!def) continue;
+  for (const { node, def, ports } of byId.values()) {
+    if (!def || !ports) continue;
     const ins = inputs.get(node.id) ?? {};
-    for (const [name, spec] of Object.entries(def.inputs))
+    for (const [name, spec] of Object.entries(ports.inputs))
       if (!spec.optional && !ins[name])
         err({ code: "missing_input", nodeId: node.id, field: name, message: `${nodeName(node, def)} needs its "${spec.label ?? name}" input (${PORT_TYPE_LABEL[spec.type]}) connected. Drag a connection into it from a node that produces a ${PORT_TYPE_LABEL[spec.type]}.` });
   }
@@ -156,8 +162,8 @@ export function compileGraph(wf: Workflow, registry: NodeRegistry, opts: Compile
   //     input is connected.
   for (const e of wf.edges) {
     const src = byId.get(e.source);
-    const spec = src?.def?.outputs[e.sourcePort];
-    const twin = src?.def?.inputs[e.sourcePort];
+    const spec = src?.ports?.outputs[e.sourcePort];
+    const twin = src?.ports?.inputs[e.sourcePort];
     if (spec?.optional && twin?.optional && !inputs.get(e.source)?.[e.sourcePort])
       err({ code: "output_without_input", edgeId: edgeId(e), nodeId: e.source, field: e.sourcePort, message: `${nodeName(src!.node, src!.def)} gives its "${spec.label ?? e.sourcePort}" output only when its "${twin.label ?? e.sourcePort}" input is connected. Connect the rows to transform to "${twin.label ?? e.sourcePort}", or take the other output.` });
   }
@@ -189,11 +195,11 @@ export function compileGraph(wf: Workflow, registry: NodeRegistry, opts: Compile
   // 5. Schema propagation + column checks, in topological order.
   const infos: Record<string, PortInfos> = {};
   for (const id of order) {
-    const { node, def, params } = byId.get(id)!;
-    if (!def) continue;
+    const { node, def, params, ports } = byId.get(id)!;
+    if (!def || !ports) continue;
     const ins = inputs.get(id) ?? {};
     const inInfos: PortInfos = {};
-    for (const name of Object.keys(def.inputs)) {
+    for (const name of Object.keys(ports.inputs)) {
       const src = ins[name];
       inInfos[name] = src ? infos[src.node]?.[src.port] : undefined;
     }
@@ -243,7 +249,8 @@ export function compileGraph(wf: Workflow, registry: NodeRegistry, opts: Compile
   return { ok: !hasErrors, nodes: planNodes, issues, infos };
 }
 
-type Entry = { node: WorkflowNode; def?: AnyNodeDefinition };
+/** A node with its definition and its ports for its params (both absent when the kind is unknown). */
+type Entry = { node: WorkflowNode; def?: AnyNodeDefinition; ports?: { inputs: PortMap; outputs: PortMap } };
 
 function checkEdge(
   e: WorkflowEdge,
@@ -254,11 +261,11 @@ function checkEdge(
   if (!s) return { code: "dangling_edge", nodeId: e.target, message: `A connection comes from node "${e.source}", which is not in the workflow. Delete the connection.` };
   if (!t) return { code: "dangling_edge", nodeId: e.source, message: `A connection goes to node "${e.target}", which is not in the workflow. Delete the connection.` };
   if (e.source === e.target) return { code: "cycle", nodeId: e.source, message: `${nodeName(s.node, s.def)} is connected to itself. Remove that connection.` };
-  if (!s.def || !t.def) return undefined; // unknown kind already reported
-  const out = s.def.outputs[e.sourcePort];
-  if (!out) return { code: "unknown_port", nodeId: s.node.id, field: e.sourcePort, message: `${nodeName(s.node, s.def)} has no output "${e.sourcePort}" (it has: ${Object.keys(s.def.outputs).join(", ") || "none"}).` };
-  const inp = t.def.inputs[e.targetPort];
-  if (!inp) return { code: "unknown_port", nodeId: t.node.id, field: e.targetPort, message: `${nodeName(t.node, t.def)} has no input "${e.targetPort}" (it has: ${Object.keys(t.def.inputs).join(", ") || "none"}).` };
+  if (!s.def || !t.def || !s.ports || !t.ports) return undefined; // unknown kind already reported
+  const out = s.ports.outputs[e.sourcePort];
+  if (!out) return { code: "unknown_port", nodeId: s.node.id, field: e.sourcePort, message: `${nodeName(s.node, s.def)} has no output "${e.sourcePort}" (it has: ${Object.keys(s.ports.outputs).join(", ") || "none"}).` };
+  const inp = t.ports.inputs[e.targetPort];
+  if (!inp) return { code: "unknown_port", nodeId: t.node.id, field: e.targetPort, message: `${nodeName(t.node, t.def)} has no input "${e.targetPort}" (it has: ${Object.keys(t.ports.inputs).join(", ") || "none"}).` };
   if (!portsCompatible(out.type, inp.type))
     return {
       code: "incompatible_ports",

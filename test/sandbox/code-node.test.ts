@@ -81,7 +81,7 @@ describe("code node", () => {
   });
 
   it("passes params.values to the code and ctx.metric/progress to the host", async () => {
-    const { out, ctx } = await run(body(`ctx.progress(0.5); ctx.metric("threshold", params.threshold); return { metrics: { t: params.threshold * 2 } };`), { a: people }, { values: { threshold: 21 } });
+    const { out, ctx } = await run(body(`ctx.progress(0.5); ctx.metric("threshold", params.threshold); return { metrics: { t: params.threshold * 2 } };`), { a: people }, { parameters: [{ type: "number", name: "threshold", default: 5 }], values: { threshold: 21 } });
     expect(out.metrics!.values.t).toBe(42);
     expect(ctx.metrics).toEqual([{ name: "threshold", value: 21, step: undefined }]);
     expect(ctx.progressCalls).toEqual([0.5]);
@@ -101,7 +101,7 @@ describe("code node", () => {
 
   it("rejects a missing default export and non-table table outputs with clear messages", async () => {
     await expect(run("export function other() {}")).rejects.toThrow(/export a default function/);
-    await expect(run(body(`return { table: [1, 2, 3] };`))).rejects.toThrow(/table output must be a Table/);
+    await expect(run(body(`return { table: [1, 2, 3] };`))).rejects.toThrow(/"table" output must be a Table/);
     await expect(run(body(`return 5;`))).rejects.toThrow(/must return an object of outputs/);
   });
 
@@ -117,6 +117,57 @@ describe("code node", () => {
     const b = tableFromArrays({ k: ["x", "y", "x"] });
     const { out } = await run(body(`return { metrics: { xs: inputs.b.column("k").filter((v: string) => v === "x").length, hasA: inputs.a ? 1 : 0 } };`), { b });
     expect(out.metrics!.values).toEqual({ xs: 2, hasA: 0 });
+  });
+
+  it("uses the declared ports: metrics and value inputs come in as JSON, outputs are checked by declared type", async () => {
+    const ctx = makeContext();
+    const params = codeNode.params.parse({
+      code: body(`return { rows: inputs.t.numRows, scaled: inputs.t.withColumn("x2", (r: any) => r.n * inputs.k), best: { values: { auc: inputs.m.values.auc } } };`),
+      inputs: [
+        { name: "t", type: "table" },
+        { name: "m", type: "metrics" },
+        { name: "k", type: "scalar" },
+      ],
+      outputs: [
+        { name: "scaled", type: "table" },
+        { name: "rows", type: "scalar" },
+        { name: "best", type: "metrics" },
+      ],
+    });
+    const out = (await codeNode.run({ inputs: { t: people, m: { values: { auc: 0.9 } }, k: 3 } as never, params, ctx })) as Record<string, unknown>;
+    expect(out.rows).toBe(5);
+    expect(Array.from((out.scaled as Table).getChild("x2")!.toArray() as Float64Array)).toEqual([3, 6, 9, 12, 15]);
+    expect(out.best).toEqual({ values: { auc: 0.9 } });
+  });
+
+  it("names a required declared output that run() left out, and a value where a table is declared", async () => {
+    const outputs = [{ name: "result", type: "table" as const }];
+    await expect(run(body(`return {};`), { a: people }, { outputs })).rejects.toMatchObject({ code: "code_missing_output", message: expect.stringMatching(/did not return the "result" output/) });
+    await expect(run(body(`return { result: 3 };`), { a: people }, { outputs })).rejects.toThrow(/"result" output must be a Table/);
+    await expect(run(body(`return { result: inputs.a, extra: 1 };`), { a: people }, { outputs })).resolves.toBeTruthy();
+  });
+
+  it("gives the code the declared parameters' defaults unless the form set a value", async () => {
+    const parameters = [
+      { type: "number", name: "k", default: 2 },
+      { type: "string", name: "label", default: "x" },
+      { type: "boolean", name: "on", default: true },
+    ];
+    const { out } = await run(body(`return { metrics: { k: params.k, on: params.on ? 1 : 0, len: params.label.length, stale: params.old === undefined ? 1 : 0 } };`), { a: people }, { parameters, values: { label: "abcd", old: 5 } });
+    expect(out.metrics!.values).toEqual({ k: 2, on: 1, len: 4, stale: 1 });
+  });
+
+  it("migrates version-1 params: fixed ports a, b → table, metrics; values become declared parameters", () => {
+    const v2 = codeNode.migrate![1]!({ code: "x", ports: { inputs: [], outputs: [] }, values: { threshold: 0.5, name: "n", on: false } });
+    const p = codeNode.params.parse(v2);
+    expect(p.inputs.map((i) => `${i.name}:${i.type}:${i.optional}`)).toEqual(["a:table:true", "b:table:true"]);
+    expect(p.outputs.map((o) => `${o.name}:${o.type}:${o.optional}`)).toEqual(["table:table:true", "metrics:metrics:true"]);
+    expect(p.parameters).toEqual([
+      { type: "number", name: "threshold", label: "", default: 0.5 },
+      { type: "string", name: "name", label: "", default: "n" },
+      { type: "boolean", name: "on", label: "", default: false },
+    ]);
+    expect("ports" in v2).toBe(false);
   });
 
   it("toMetrics accepts { name: number } and { values, details }", () => {

@@ -6,7 +6,7 @@
 import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useReactFlow, type Connection, type Edge, type FinalConnectionState, type IsValidConnection } from "@xyflow/react";
 import { useCallback, useMemo, useRef, useState, type DragEvent } from "react";
 import { checkConnection } from "../../../server/graph/check-connection";
-import { CATEGORY_COLOR, defaultParams, PORT_COLOR, registry } from "../../_lib/nodes";
+import { CATEGORY_COLOR, defaultParams, nodePorts, PORT_COLOR, registry } from "../../_lib/nodes";
 import { LatticeNodeComponent } from "./lattice-node";
 import { actions, toWorkflow, useEditor, type LatticeNode } from "./store";
 
@@ -35,7 +35,8 @@ export function Canvas() {
     const bad = new Set(issues.filter((i) => i.edgeId).map((i) => i.edgeId));
     return edges.map((e) => {
       const src = nodes.find((n) => n.id === e.source);
-      const type = src && registry.get(src.data.kind)?.outputs[e.sourceHandle ?? ""]?.type;
+      const def = src && registry.get(src.data.kind);
+      const type = def && nodePorts(def, src.data.params).outputs[e.sourceHandle ?? ""]?.type;
       const color = bad.has(e.id) ? "#dc2626" : type ? PORT_COLOR[type] : "#94a3b8";
       return { ...e, style: { stroke: color, strokeWidth: e.selected ? 2.6 : 1.8 }, className: bad.has(e.id) ? "edge-bad" : undefined };
     });

@@ -21,6 +21,8 @@ import {
   unionOf,
   type Path,
 } from "./form-schema";
+import { CodeField } from "./code/code-field";
+import { CodeParamsField } from "./code/code-params-field";
 import { actions, useEditor } from "./store";
 
 export interface FieldProps {
@@ -518,6 +520,8 @@ export function Field(props: FieldProps): ReactNode {
   const p = { ...props, f: field };
   if (field.ui === "column" || field.ui === "columns") return <ColumnField {...p} multi={field.ui === "columns"} />;
   if (field.ui === "file") return <FileField {...p} />;
+  if (field.ui === "code") return <CodeField {...p} />;
+  if (field.ui === "code-params") return <CodeParamsField {...p} />;
   if (enumValues) {
     return (
       <select className="input" value={value == null ? "" : String(value)} onChange={(e) => onChange(e.target.value === "" ? (nullable ? null : undefined) : (enumValues.find((x) => String(x) === e.target.value) ?? e.target.value))} data-testid={tid}>
@@ -544,7 +548,7 @@ export function Field(props: FieldProps): ReactNode {
   if (lk === "union" || lk === "objects") return <ObjectListField {...p} />;
   if (type === "object" && isRecord(field)) return <RecordField {...p} />;
   if (type === "string") {
-    if (field.ui === "code" || field.ui === "textarea") return <textarea className="input mono" rows={field.ui === "code" ? 10 : 4} value={typeof value === "string" ? value : ""} onChange={(e) => onChange(e.target.value)} data-testid={tid} spellCheck={false} />;
+    if (field.ui === "textarea") return <textarea className="input mono" rows={4} value={typeof value === "string" ? value : ""} onChange={(e) => onChange(e.target.value)} data-testid={tid} spellCheck={false} />;
     return <input className="input" value={typeof value === "string" ? value : ""} onChange={(e) => onChange(nullable && e.target.value === "" ? null : e.target.value)} data-testid={tid} />;
   }
   return <JsonField {...p} />;

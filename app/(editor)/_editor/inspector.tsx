@@ -2,7 +2,7 @@
 /** Right panel for the selected node: Settings (label + generated form + problems) and Output tabs. */
 import { useShallow } from "zustand/react/shallow";
 import { PORT_TYPE_LABEL } from "../../../nodes/core/ports";
-import { CATEGORY_COLOR, registry } from "../../_lib/nodes";
+import { CATEGORY_COLOR, nodePorts, registry } from "../../_lib/nodes";
 import { OutputView } from "./output-view";
 import { ParamForm } from "./param-form";
 import { actions, useEditor } from "./store";
@@ -52,16 +52,16 @@ export function Inspector() {
             <ParamForm nodeId={node.id} def={def} params={node.data.params} />
             <div className="ports-doc">
               <h5>Ports</h5>
-              {Object.entries(def.inputs).map(([n, p]) => (
+              {Object.entries(nodePorts(def, node.data.params).inputs).map(([n, p]) => (
                 <div key={`i${n}`} className="muted small">in · {p.label ?? n}: {PORT_TYPE_LABEL[p.type]}{p.optional ? " (optional)" : ""}</div>
               ))}
-              {Object.entries(def.outputs).map(([n, p]) => (
+              {Object.entries(nodePorts(def, node.data.params).outputs).map(([n, p]) => (
                 <div key={`o${n}`} className="muted small">out · {p.label ?? n}: {PORT_TYPE_LABEL[p.type]}</div>
               ))}
             </div>
           </>
         ) : (
-          <OutputView def={def} state={state} />
+          <OutputView def={def} params={node.data.params} state={state} />
         )}
       </div>
     </aside>

@@ -6,7 +6,7 @@ import { useShallow } from "zustand/react/shallow";
 import type { ChartValue } from "../../../nodes/core/values";
 import { PORT_TYPE_LABEL } from "../../../nodes/core/ports";
 import { formatDuration, formatNumber, metricLabel } from "../../_lib/format";
-import { CATEGORY_COLOR, PORT_COLOR, registry } from "../../_lib/nodes";
+import { CATEGORY_COLOR, PORT_COLOR, nodePorts, registry } from "../../_lib/nodes";
 import { MiniBars, MiniHeatmap, Sparkline } from "./charts";
 import { useEditor, type LatticeNode, type NodeRunState } from "./store";
 import { useArtifact } from "./use-artifact";
@@ -64,8 +64,10 @@ function LatticeNodeView({ id, data, selected }: NodeProps<LatticeNode>) {
     );
   }
   const status = state?.status ?? "idle";
-  const inputs = Object.entries(def.inputs);
-  const outputs = Object.entries(def.outputs);
+  const ports = nodePorts(def, data.params);
+  const inputs = Object.entries(ports.inputs);
+  const outputs = Object.entries(ports.outputs);
+  const typeErrors = issues.filter((i) => i.code === "code_type_error").length;
   const key = def.keyMetric;
   const keyValue = key !== undefined ? state?.metrics[key] : undefined;
   const chartPorts = outputs.filter(([, p]) => p.type === "chart").map(([name]) => name);
@@ -86,6 +88,11 @@ function LatticeNodeView({ id, data, selected }: NodeProps<LatticeNode>) {
           <span className="lnode-cat" style={{ color: CATEGORY_COLOR[def.category] }}>{def.category}{data.label ? ` · ${def.title}` : ""}</span>
           <span className="lnode-title">{data.label || def.title}</span>
         </div>
+        {typeErrors > 0 && (
+          <span className="lnode-type-errors" data-testid="node-type-errors" data-count={typeErrors} title={issues.filter((i) => i.code === "code_type_error").map((i) => i.message).join("\n")}>
+            {typeErrors} type error{typeErrors === 1 ? "" : "s"}
+          </span>
+        )}
         {issues.length > 0 && (
           <span className="lnode-issue-badge" data-testid="node-issues" title={issues.map((i) => i.message).join("\n")}>
             {issues.length}

@@ -6,7 +6,7 @@ import type { ChartValue, MetricsValue } from "../../../nodes/core/values";
 import type { TablePreview } from "../../../server/engine/services";
 import type { ArtifactRef } from "../../../server/engine/types";
 import { formatDuration, formatNumber, metricLabel } from "../../_lib/format";
-import { PORT_COLOR } from "../../_lib/nodes";
+import { nodePorts, PORT_COLOR } from "../../_lib/nodes";
 import { Chart, Heatmap, LineChart } from "./charts";
 import type { NodeRunState } from "./store";
 import { useArtifact } from "./use-artifact";
@@ -131,9 +131,9 @@ function PortOutput({ name, label, ref_, chartsElsewhere }: { name: string; labe
   );
 }
 
-export function OutputView({ def, state }: { def: AnyNodeDefinition; state?: NodeRunState }) {
+export function OutputView({ def, params, state }: { def: AnyNodeDefinition; params: Record<string, unknown>; state?: NodeRunState }) {
   if (!state || state.status === "pending" || state.status === "queued") return <p className="muted">Run the workflow to see this node's results here.</p>;
-  const ports = Object.entries(def.outputs);
+  const ports = Object.entries(nodePorts(def, params).outputs);
   const seriesNames = Object.keys(state.series);
   // Nodes with a metrics port show their metrics there; charts on their own ports are not repeated.
   const hasMetricsPort = ports.some(([, p]) => p.type === "metrics");

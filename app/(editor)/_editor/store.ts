@@ -5,8 +5,9 @@
 import { applyEdgeChanges, applyNodeChanges, type Edge, type EdgeChange, type Node, type NodeChange } from "@xyflow/react";
 import { create } from "zustand";
 import type { Issue, NodeErrorInfo } from "../../../nodes/core/errors";
-import type { PortInfos } from "../../../server/graph/compile-graph";
-import { FORMAT_VERSION, type Workflow } from "../../../server/graph/format";
+import { migrateParams, type PortInfos } from "../../../server/graph/compile-graph";
+import { FORMAT_VERSION, type Workflow, type WorkflowNode } from "../../../server/graph/format";
+import { registry } from "../../_lib/nodes";
 import type { ArtifactRef, NodeStatus, RunEvent, RunStatus } from "../../../server/engine/types";
 import type { RunRecord } from "../../../server/store/types";
 
@@ -129,6 +130,17 @@ export function toWorkflow(s: Pick<EditorState, "name" | "description" | "nodes"
   };
 }
 
+/**
+ * A node saved by an older version of its kind, with its params migrated to the current version (the form
+ * edits the current shape, e.g. a version-1 code node gets its ports declared); as saved when that cannot be done.
+ */
+function upgraded(n: WorkflowNode): { version: number; params: Record<string, unknown> } {
+  const def = registry.get(n.kind);
+  if (!def || n.version >= def.version) return { version: n.version, params: n.params };
+  const m = migrateParams(n, def);
+  return m.issue ? { version: n.version, params: n.params } : { version: def.version, params: m.params };
+}
+
 export const actions = {
   load(id: string, version: number, wf: Workflow) {
     set({
@@ -137,7 +149,7 @@ export const actions = {
       name: wf.name,
       description: wf.description,
       dirty: false,
-      nodes: wf.nodes.map((n) => ({ id: n.id, type: "lattice", position: n.position, data: { kind: n.kind, version: n.version, params: n.params, ...(n.label ? { label: n.label } : {}) } })),
+      nodes: wf.nodes.map((n) => ({ id: n.id, type: "lattice", position: n.position, data: { kind: n.kind, ...upgraded(n), ...(n.label ? { label: n.label } : {}) } })),
       edges: wf.edges.map(edgeFromWorkflow),
       selectedId: undefined,
       issues: [],

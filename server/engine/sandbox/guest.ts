@@ -36,6 +36,8 @@ export interface GuestRequest {
   nodeId: string;
   limits: GuestLimits;
   inputs: Record<string, GuestTableRef>;
+  /** Inputs that are not tables (metrics, values), as JSON. */
+  values?: Record<string, unknown>;
 }
 
 /** What run() returned: outputs as JSON (tables as column descriptions) plus the binary buffers they name. */
@@ -204,7 +206,8 @@ class Guest {
     const fn = this.own(vm.getProp(ns, "default"));
     const params = this.own(vm.newString(JSON.stringify(this.req.params)));
     const info = this.own(vm.newString(JSON.stringify({ runId: this.req.runId, nodeId: this.req.nodeId })));
-    const promise = this.own(this.unwrap(budget.run(() => vm.callFunction(invoke, vm.undefined, fn, inputs, params, info))));
+    const values = this.own(vm.newString(JSON.stringify(this.req.values ?? {})));
+    const promise = this.own(this.unwrap(budget.run(() => vm.callFunction(invoke, vm.undefined, fn, inputs, params, info, values))));
     const result = this.own(await this.settle(promise));
     return this.readResult(result);
   }

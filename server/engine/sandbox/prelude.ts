@@ -266,9 +266,11 @@ defineProperty(globalThis, "sql", { value: sql });
 defineProperty(globalThis, "console", { value: console });
 return freeze({
   input: inputTable,
-  async invoke(fn, inputs, paramsJson, ctxJson) {
+  async invoke(fn, inputs, paramsJson, ctxJson, valuesJson) {
     if (typeof fn !== "function") throw new TypeErrorCtor("Your code must export a default function: export default async function run({ inputs, params, ctx }) { ... }");
-    currentInputs = inputs;
+    currentInputs = ObjectCreate(null); for (const k of ObjectKeys(inputs)) currentInputs[k] = inputs[k];
+    // Inputs that are not tables (metrics, values) arrive as JSON.
+    const values = JSONparse(valuesJson); for (const k of ObjectKeys(values)) if (k !== "__proto__") inputs[k] = freeze(values[k]);
     const info = JSONparse(ctxJson);
     const ctx = freeze({ runId: info.runId, nodeId: info.nodeId, log: (m, level) => host.log(StringFn(m), level === "warn" || level === "error" ? level : "info"),
       progress: (f, m) => host.progress(NumberFn(f), m === undefined ? "" : StringFn(m)), metric: (name, value, step) => host.metric(StringFn(name), NumberFn(value), step === undefined ? -1 : NumberFn(step)) });

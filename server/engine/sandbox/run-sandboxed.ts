@@ -44,6 +44,8 @@ export interface SandboxHost {
 export interface SandboxJob {
   code: string;
   inputs: Record<string, Table | undefined>;
+  /** Inputs that are not tables (a metrics object, a value): copied into the guest as JSON. */
+  values?: Record<string, unknown>;
   params: Record<string, unknown>;
   host: SandboxHost;
   limits?: SandboxLimits;
@@ -197,7 +199,7 @@ export async function runSandboxed(job: SandboxJob): Promise<SandboxOutput> {
             return finish(() => reject(fromInfo(m.error)));
         }
       };
-      w.worker.postMessage({ t: "run", id, req: { compiled, params: job.params, runId: job.host.runId, nodeId: job.host.nodeId, limits, inputs } } satisfies ToSandbox);
+      w.worker.postMessage({ t: "run", id, req: { compiled, params: job.params, runId: job.host.runId, nodeId: job.host.nodeId, limits, inputs, values: job.values } } satisfies ToSandbox);
     });
     release(w);
     return readOutputs(result, tables);
