@@ -44,7 +44,8 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
   // Cache entries are written behind the run's critical path; the run finishes only after they are stored.
   const cacheWrites: Array<Promise<void>> = [];
 
-  deps.emit({ type: "run-started", nodeIds: req.plan.nodes.map((n) => n.id) });
+  const resumed = req.resumed;
+  if (!resumed) deps.emit({ type: "run-started", nodeIds: req.plan.nodes.map((n) => n.id) });
 
   const settle = (id: string, o: NodeOutcome) => {
     outcomes[id] = o;
@@ -99,8 +100,10 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
     }
     if (signal.aborted) return;
 
-    deps.emit({ type: "queued", nodeId: node.id });
-    deps.emit({ type: "running", nodeId: node.id });
+    if (!resumed?.started.includes(node.id)) {
+      deps.emit({ type: "queued", nodeId: node.id });
+      deps.emit({ type: "running", nodeId: node.id });
+    }
     let lastProgress = 0;
     const interval = deps.progressIntervalMs ?? 100;
     const hooks: NodeTaskHooks = {
@@ -140,7 +143,14 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
     }
   };
 
-  for (const n of req.plan.nodes) if (waitingOn.get(n.id)!.size === 0) start(n.id);
+  if (resumed) {
+    // Seed what finished before the restart; nodes waiting only on finished ones start below.
+    for (const [id, o] of Object.entries(resumed.outcomes)) if (nodes.has(id)) settle(id, o);
+    const done = (id: string) => outcomes[id]?.status === "succeeded" || outcomes[id]?.status === "cached";
+    for (const w of waitingOn.values()) for (const d of [...w]) if (done(d)) w.delete(d);
+    for (const [id, o] of Object.entries(outcomes)) if (o.status === "failed") skipDescendants(id, `An upstream node ("${nodes.get(id)!.label}") failed.`);
+  }
+  for (const n of req.plan.nodes) if (waitingOn.get(n.id)!.size === 0 && !outcomes[n.id]) start(n.id);
   while (running.size) await Promise.race(running);
   await Promise.all(cacheWrites);
 

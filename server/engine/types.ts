@@ -70,6 +70,16 @@ export interface RunRequest {
   baseDir?: string;
   /** Ignore cached results and re-execute every node. */
   noCache?: boolean;
+  /** Set when a run is taken over after an API-server restart (queue mode): what its events already said. */
+  resumed?: ResumedState;
+}
+
+/** The part of a run that happened before it was resumed; none of it is run or reported again. */
+export interface ResumedState {
+  /** Nodes that finished (succeeded, cached, failed, skipped), with their stored outcome. */
+  outcomes: Record<string, NodeOutcome>;
+  /** Nodes already announced as queued/running: they are dispatched again (same job) but not re-announced. */
+  started: string[];
 }
 
 export interface RunResult {

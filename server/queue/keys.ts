@@ -20,6 +20,9 @@ export const queueName = (pool: Pool) => pool;
  */
 export const jobId = (runId: string, nodeId: string) => `${runId}/${nodeId}`;
 
+/** Job id of child task `index` of a node (ctx.subtasks): stable across re-runs of the node, so adding it twice is harmless. */
+export const childJobId = (runId: string, nodeId: string, index: number) => `${runId}/${nodeId}/${index}`;
+
 export interface LatticeKeys {
   /** Stream a run's node events and results go through, worker → API. */
   runStream(runId: string): string;
@@ -29,6 +32,8 @@ export interface LatticeKeys {
   worker(id: string): string;
   /** Set of worker ids ever registered (entries whose hash expired are dead workers, pruned on read). */
   workers: string;
+  /** Which API process drives a run (its owner id); expires unless renewed, so a dead process's runs are resumed. */
+  runLease(runId: string): string;
 }
 
 export function latticeKeys(prefix: string): LatticeKeys {
@@ -38,5 +43,6 @@ export function latticeKeys(prefix: string): LatticeKeys {
     cancelChannel: `${base}:cancel`,
     worker: (id) => `${base}:worker:${id}`,
     workers: `${base}:workers`,
+    runLease: (runId) => `${base}:lease:${runId}`,
   };
 }

@@ -5,7 +5,13 @@
  * harmless. A watchdog compares outstanding nodes with BullMQ's own job state, which covers what no worker
  * reports: a job failed by BullMQ after stalling too often, a result written while this process was away,
  * a job lost with a Redis restart (it is enqueued again).
+ *
+ * Every run this process schedules is leased in Redis (`<prefix>:lattice:lease:<runId>`, renewed while the run
+ * is driven here), so after an API-server restart exactly one API process takes each unfinished run over
+ * (`claim` + `resume`, called by the run service) and a dead process's runs move on once its leases expire.
  */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { NodeUserError, type NodeErrorInfo } from "../../nodes/core/errors";
@@ -41,7 +47,12 @@ export interface QueueExecutorOptions {
   watchdogMs?: number;
   /** How long finished jobs stay in Redis (for the dashboard and the watchdog). Default 1 h. */
   keepCompletedS?: number;
+  /** Run lease: a run whose API process stops renewing it for this long is resumed elsewhere. Default LATTICE_RUN_LEASE_MS or 15 s. */
+  leaseMs?: number;
 }
+
+/** Per node of a resumed run: how many of its log and metric events were already stored before the restart. */
+export type ReportedCounts = Record<string, { logs: number; metrics: number }>;
 
 interface Pending {
   node: PlanNode;
@@ -61,9 +72,25 @@ interface Pending {
 interface ActiveRun {
   ac: AbortController;
   pending: Map<string, Pending>;
+  /** Lease lost or process closing with `detach`: nothing more is reported, jobs are left to the workers. */
+  detached: boolean;
+  /**
+   * Resumed runs: messages for nodes that were in flight at the restart, held until the scheduler dispatches
+   * the node again (the stream is replayed from its start, which races with the scheduler's cache lookups).
+   */
+  early: Map<string, WorkerMessage[]>;
+  /** Resumed runs: stream messages per node that were already turned into stored events (skipped on replay). */
+  reported: ReportedCounts;
 }
 
 const abortError = () => new DOMException("Cancelled", "AbortError");
+
+/** Extend the lease when this process holds it, take it again when it lapsed unclaimed; 0 when another holds it. */
+const RENEW_LEASE = `local v = redis.call("GET", KEYS[1])
+if v == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end
+if not v then redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2]) return 1 end
+return 0`;
+const RELEASE_LEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
 
 /** The error a final worker failure becomes in the scheduler (user errors stay typed, cancel stays an abort). */
 export function errorFromInfo(info: NodeErrorInfo): Error {
@@ -82,6 +109,13 @@ export class QueueExecutor implements Executor {
   private readonly runs = new Map<string, ActiveRun>();
   private readonly basePolicy = defaultPolicy();
   private readonly watchdog: NodeJS.Timeout;
+  /** This process's id as a lease owner. */
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly leaseMs: number;
+  private readonly leases = new Set<string>();
+  private readonly leaseTimer: NodeJS.Timeout;
+  /** Jobs waiting for this turn's `addBulk`, per pool. */
+  private readonly toAdd = new Map<Pool, Array<{ p: Pending; resolve(): void; reject(e: unknown): void }>>();
   private gpuAlive: { value: boolean; at: number } = { value: false, at: 0 };
   private closed = false;
   private checking = false;
@@ -101,19 +135,46 @@ export class QueueExecutor implements Executor {
     const every = opts.watchdogMs ?? 2000;
     this.watchdog = setInterval(() => void this.checkOutstanding(every), every);
     this.watchdog.unref();
+    this.leaseMs = opts.leaseMs ?? (Number(process.env.LATTICE_RUN_LEASE_MS) || 15_000);
+    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(100, Math.floor(this.leaseMs / 3)));
+    this.leaseTimer.unref();
   }
 
   start(req: RunRequest): RunHandle {
-    return this.begin(req, 0);
+    return this.begin(req, 0, {});
   }
 
   /**
-   * Take over a run that another API process (or this one before a restart) was scheduling: its events
-   * continue after `afterSeq`, nodes whose jobs exist are attached to rather than run again (same job id),
-   * results that arrived in between are read back from the run's stream, finished nodes come from the cache.
+   * Take over a run that another API process (or this one before a restart) was scheduling; claim its lease
+   * first. Its events continue after `afterSeq`; `req.resumed` holds the nodes that finished before (not run
+   * again). Nodes that were in flight are dispatched again with the same job id, so a job still in BullMQ is
+   * adopted rather than duplicated, and its result is read back from the run's stream (or BullMQ's record).
+   * `reported`: per in-flight node, the log/metric events already stored, which the stream replay skips.
    */
-  resume(req: RunRequest, afterSeq: number): RunHandle {
-    return this.begin(req, afterSeq);
+  resume(req: RunRequest, afterSeq: number, reported: ReportedCounts = {}): RunHandle {
+    return this.begin(req, afterSeq, reported);
+  }
+
+  /**
+   * Take the run's lease for this process: false while another live API process holds it. Held and renewed
+   * until the run finishes here (or `release`); lapses `leaseMs` after this process dies.
+   */
+  async claim(runId: string): Promise<boolean> {
+    const ok = await this.commands.set(this.keys.runLease(runId), this.owner, "PX", this.leaseMs, "NX");
+    if (ok !== "OK") return false;
+    this.leases.add(runId);
+    return true;
+  }
+
+  /** Give the run's lease up (the run finished here, or could not be resumed). */
+  async release(runId: string): Promise<void> {
+    if (!this.leases.delete(runId)) return;
+    await this.commands.eval(RELEASE_LEASE, 1, this.keys.runLease(runId), this.owner).catch(() => {});
+  }
+
+  /** Runs this process holds the lease of. */
+  leased(): string[] {
+    return [...this.leases];
   }
 
   /**
@@ -122,8 +183,11 @@ export class QueueExecutor implements Executor {
    */
   async close(opts: { detach?: boolean } = {}) {
     clearInterval(this.watchdog);
+    clearInterval(this.leaseTimer);
     this.closed = true;
     if (!opts.detach) for (const id of [...this.runs.keys()]) this.cancel(id);
+    // Detached runs are for another process to resume: let it have them now rather than when the lease lapses.
+    await Promise.all([...this.leases].map((id) => this.release(id)));
     await this.reader.close();
     await Promise.all(Object.values(this.queues).map((q) => q.close()));
     await Promise.all([this.commands.quit().catch(() => {}), this.subscriber.quit().catch(() => {})]);
@@ -138,14 +202,15 @@ export class QueueExecutor implements Executor {
     await this.commands.publish(this.keys.cancelChannel, runId);
   }
 
-  private begin(req: RunRequest, afterSeq: number): RunHandle {
+  private begin(req: RunRequest, afterSeq: number, reported: ReportedCounts): RunHandle {
     const ac = new AbortController();
-    const run: ActiveRun = { ac, pending: new Map() };
+    const early = new Map((req.resumed?.started ?? []).map((id) => [id, [] as WorkerMessage[]]));
+    const run: ActiveRun = { ac, pending: new Map(), detached: false, early, reported: structuredClone(reported) };
     this.runs.set(req.runId, run);
     let seq = afterSeq;
     const clock = this.opts.clock ?? Date.now;
     const emit = (body: RunEventBody) => {
-      if (!this.closed) req.sink.emit({ ...body, runId: req.runId, seq: ++seq, ts: clock() });
+      if (!this.closed && !run.detached) req.sink.emit({ ...body, runId: req.runId, seq: ++seq, ts: clock() });
     };
     const stream = this.keys.runStream(req.runId);
     // Create the stream with an expiry, so nothing a worker writes to it can outlive a day.
@@ -159,8 +224,10 @@ export class QueueExecutor implements Executor {
     ).finally(() => {
       this.reader.remove(req.runId);
       this.runs.delete(req.runId);
+      if (this.closed || run.detached) return;
       // Late messages (a cancelled job's last words) may still arrive; let the stream expire rather than linger.
-      if (!this.closed) void this.commands.pexpire(stream, 10 * 60 * 1000).catch(() => {});
+      void this.commands.pexpire(stream, 10 * 60 * 1000).catch(() => {});
+      void this.release(req.runId);
     });
     return { runId: req.runId, done, cancel: () => this.cancel(req.runId) };
   }
@@ -209,25 +276,59 @@ export class QueueExecutor implements Executor {
           };
           if (signal.aborted) return reject(abortError());
           run.pending.set(node.id, p);
-          this.enqueue(p).catch((e: unknown) => p.reject(e));
+          // A resumed node: what its job reported while no process was listening, then its result if it has one.
+          const held = run.early.get(node.id);
+          run.early.delete(node.id);
+          for (const m of held ?? []) this.onMessage(run, m);
+          if (run.pending.get(node.id) === p) this.enqueue(p).catch((e: unknown) => p.reject(e));
         }),
     );
   }
 
-  private enqueue(p: Pending) {
-    const keep = this.opts.keepCompletedS ?? 3600;
-    return this.queues[p.pool].add(p.node.kind, p.data, {
-      jobId: p.jobId,
-      attempts: p.policy.attempts,
-      backoff: { type: "exponential", delay: p.policy.backoffMs },
-      removeOnComplete: { age: keep, count: 100_000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
+  /**
+   * Add the node's job. Jobs enqueued in the same turn of the event loop (a wide graph's ready nodes, many
+   * runs at once) go to Redis together with one `addBulk` per pool: one round trip and one write instead of
+   * one per job.
+   */
+  private enqueue(p: Pending): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let batch = this.toAdd.get(p.pool);
+      if (!batch) {
+        this.toAdd.set(p.pool, (batch = []));
+        setImmediate(() => this.flushAdds(p.pool));
+      }
+      batch.push({ p, resolve, reject });
     });
+  }
+
+  private flushAdds(pool: Pool) {
+    const batch = this.toAdd.get(pool) ?? [];
+    this.toAdd.delete(pool);
+    const keep = this.opts.keepCompletedS ?? 3600;
+    const jobs = batch.map(({ p }) => ({
+      name: p.node.kind,
+      data: p.data,
+      opts: {
+        jobId: p.jobId,
+        attempts: p.policy.attempts,
+        backoff: { type: "exponential", delay: p.policy.backoffMs },
+        removeOnComplete: { age: keep, count: 100_000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
+    }));
+    this.queues[pool].addBulk(jobs).then(
+      () => batch.forEach((b) => b.resolve()),
+      (e: unknown) => batch.forEach((b) => b.reject(e)),
+    );
   }
 
   private onMessage(run: ActiveRun, m: WorkerMessage) {
     const p = run.pending.get(m.nodeId);
-    if (!p) return; // settled already (cancelled, or a duplicate result of a re-run attempt)
+    if (!p) {
+      run.early.get(m.nodeId)?.push(m);
+      return; // settled already (cancelled, or a duplicate result of a re-run attempt)
+    }
+    if (this.reportedBefore(run, m)) return;
     switch (m.t) {
       case "progress":
         return p.hooks.progress(m.fraction, m.message);
@@ -245,6 +346,42 @@ export class QueueExecutor implements Executor {
         p.hooks.log("warn", `Attempt ${m.attempt} failed (${m.error.message}); retrying.`);
         return;
     }
+  }
+
+  /** Resumed runs: whether this replayed message's event was already stored before the restart. */
+  private reportedBefore(run: ActiveRun, m: WorkerMessage): boolean {
+    const counts = run.reported[m.nodeId];
+    if (!counts) return false;
+    if (m.t === "metric" && counts.metrics > 0) return counts.metrics-- > 0;
+    const becomesLog = m.t === "log" || (m.t === "started" && m.attempt > 1) || (m.t === "error" && !m.final);
+    if (becomesLog && counts.logs > 0) return counts.logs-- > 0;
+    return false;
+  }
+
+  /** Stop driving a run here without cancelling it: its jobs stay with the workers, another process resumes it. */
+  private detach(runId: string) {
+    const run = this.runs.get(runId);
+    if (!run) return;
+    run.detached = true;
+    const outstanding = [...run.pending.values()];
+    run.ac.abort(abortError());
+    for (const p of outstanding) p.reject(abortError());
+  }
+
+  private async renewLeases() {
+    const ids = [...this.leases];
+    if (!ids.length || this.closed) return;
+    const pipe = this.commands.pipeline();
+    for (const id of ids) pipe.eval(RENEW_LEASE, 1, this.keys.runLease(id), this.owner, String(this.leaseMs));
+    const replies = await pipe.exec().catch(() => null);
+    replies?.forEach(([err, held], i) => {
+      const id = ids[i]!;
+      if (err || held !== 0 || !this.leases.has(id)) return;
+      // Another API process took the run over (this one was cut off from Redis for longer than the lease).
+      this.leases.delete(id);
+      console.warn(`[lattice] run ${id} is now driven by another API process; stopped scheduling it here.`);
+      this.detach(id);
+    });
   }
 
   private cancel(runId: string) {

@@ -7,11 +7,8 @@ import type { RunRecord, RunRepo } from "./types";
 import type { Prisma, PrismaClientType } from "./prisma-client";
 import type { SqlRunner } from "./backend";
 import { toRunRecord } from "./records";
-import { eventStatement, jsonParam, UNFINISHED_NODE_STATES, type EventOutcome } from "./run-event-sql";
+import { eventStatement, type EventOutcome } from "./run-event-sql";
 import { constraintViolation, StoreError } from "./store-errors";
-
-/** Error stored on runs and nodes that were in flight when the process stopped. */
-export const INTERRUPTED_MESSAGE = "Interrupted: the server stopped during this run";
 
 /** Prisma-backed RunRepo. */
 export function createRunRepo(prisma: PrismaClientType, sql: SqlRunner): RunRepo {
@@ -63,24 +60,13 @@ export function createRunRepo(prisma: PrismaClientType, sql: SqlRunner): RunRepo
       return rows.map((r) => r.payload as unknown as RunEvent);
     },
 
-    async markInterrupted() {
-      // One statement: the runs and their open nodes change together or not at all.
-      const now = new Date().toISOString();
-      const unfinished = UNFINISHED_NODE_STATES.map((s) => `'${s}'`).join(", ");
-      const rows = await sql<{ count: number }>(
-        `WITH r AS (
-           UPDATE "Run" SET "status" = 'failed', "error" = $1::text, "finishedAt" = $2::timestamp(3),
-             "durationMs" = CASE WHEN "startedAt" IS NULL THEN NULL
-                                 ELSE EXTRACT(EPOCH FROM ($2::timestamp(3) - "startedAt")) * 1000 END
-           WHERE "status" IN ('queued', 'running') RETURNING "id"
-         ), n AS (
-           UPDATE "NodeRun" SET "status" = 'failed', "error" = $3::jsonb, "finishedAt" = $2::timestamp(3)
-           WHERE "runId" IN (SELECT "id" FROM r) AND "status" IN (${unfinished})
-         )
-         SELECT count(*)::integer AS "count" FROM r`,
-        [INTERRUPTED_MESSAGE, now, jsonParam({ code: "interrupted", message: INTERRUPTED_MESSAGE, user: false })],
-      );
-      return rows[0]?.count ?? 0;
+    async listUnfinished() {
+      const rows = await prisma.run.findMany({
+        where: { status: { in: ["queued", "running"] } },
+        orderBy: { createdAt: "asc" },
+        include: { nodes: { orderBy: { position: "asc" } } },
+      });
+      return rows.map(toRunRecord);
     },
   };
 }
