@@ -27,6 +27,7 @@ import renameColumns from "./features/rename-columns";
 import castColumns from "./features/cast-columns";
 import kFoldSplit from "./features/k-fold-split";
 import logisticRegression from "./training/logistic-regression";
+import linearRegression from "./training/linear-regression";
 import gradientBoosting from "./training/gradient-boosting";
 import mlp from "./training/mlp";
 import permutationImportance from "./explain/permutation-importance";
@@ -36,10 +37,14 @@ import classificationMetrics from "./evaluation/classification-metrics";
 import regressionMetrics from "./evaluation/regression-metrics";
 import prCalibration from "./evaluation/pr-calibration";
 import cvSummary from "./evaluation/cv-summary-node";
+import crossValidation from "./evaluation/cross-validation";
+import tuning from "./tuning/tuning";
+import fitEvaluate from "./tuning/fit-evaluate";
 import fairnessMetrics from "./fairness/fairness-metrics";
 import reweighing from "./fairness/reweighing";
 import groupThresholds from "./fairness/group-thresholds";
 import batchScore from "./deploy/batch-score";
+import scoreVersion from "./deploy/score-version";
 import codeNode from "./code/code-node";
 
 export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
@@ -66,12 +71,16 @@ export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
   castColumns,
   kFoldSplit,
   logisticRegression,
+  linearRegression,
   gradientBoosting,
   mlp,
+  tuning,
+  fitEvaluate,
   classificationMetrics,
   regressionMetrics,
   prCalibration,
   cvSummary,
+  crossValidation,
   fairnessMetrics,
   reweighing,
   groupThresholds,
@@ -79,6 +88,7 @@ export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
   kernelShap,
   partialDependence,
   batchScore,
+  scoreVersion,
   codeNode,
 ] as unknown as AnyNodeDefinition[];
 

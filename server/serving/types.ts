@@ -120,6 +120,8 @@ export interface PublishRequest {
   name?: string;
   /** Make the new version live at once (default true for the first version, otherwise false: promote or canary it). */
   makeLive?: boolean;
+  /** Which model to serve when the workflow trains several (node id); default: the only one, or the one a Batch score or fairness gate reads. */
+  modelNodeId?: string;
   /** Publish although a gate fails. The caller must have checked actor.role === "admin"; recorded in the audit log. */
   override?: { reason: string };
 }

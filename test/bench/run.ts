@@ -9,6 +9,7 @@ import { benchCodeNode } from "./code-node.bench";
 import { benchQueue } from "./queue.bench";
 import { benchMlp } from "./mlp.bench";
 import { benchPipeline } from "./pipeline.bench";
+import { benchServing } from "./serving.bench";
 import { printResults, type BenchResult } from "./stats";
 
 const sections: Record<string, () => Promise<BenchResult[]>> = {
@@ -18,6 +19,7 @@ const sections: Record<string, () => Promise<BenchResult[]>> = {
   queue: benchQueue,
   mlp: benchMlp,
   pipeline: benchPipeline,
+  serving: benchServing,
 };
 
 const wanted = process.argv.slice(2);

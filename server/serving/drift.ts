@@ -1,0 +1,91 @@
+/**
+ * Input drift of an endpoint: PSI per feature of the rows it served against the training rows, binned the way
+ * the Schema drift node bins (nodes/validation/drift-stats.ts): numeric columns at the reference's deciles plus
+ * a missing bin, text columns by category (top 50, the rest pooled as "(other)") plus "(missing)".
+ */
+import type { Table } from "apache-arrow";
+import { numericColumn, stringColumn } from "../../nodes/core/arrow";
+import { binShares, MISSING, OTHER, psi, quantileEdges } from "../../nodes/validation/drift-stats";
+import type { FeatureReference } from "./spec";
+import type { FeatureDrift, InputField } from "./types";
+
+const BINS = 10;
+const MAX_CATEGORIES = 50;
+/** Fewer served rows than this give no PSI (the figure would be noise). */
+export const MIN_DRIFT_ROWS = 100;
+
+/** Reference distribution of the input fields in the training rows. */
+export function referenceOf(table: Table, fields: InputField[]): FeatureReference[] {
+  return fields.map((f): FeatureReference => {
+    if (f.dtype === "number" || f.dtype === "integer") {
+      const x = numericColumn(table, f.name);
+      const present = x.filter((v) => !Number.isNaN(v)).sort();
+      const edges = present.length ? quantileEdges(present, BINS) : [];
+      return { feature: f.name, kind: "numeric", edges, shares: binShares(x, edges) };
+    }
+    const x = stringColumn(table, f.name);
+    const counts = new Map<string, number>();
+    for (const v of x) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
+    const categories = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, MAX_CATEGORIES).map(([k]) => k);
+    const index = new Map(categories.map((c, i) => [c, i]));
+    const shares = new Array<number>(categories.length + 2).fill(0);
+    for (const v of x) shares[v === null ? categories.length + 1 : (index.get(v) ?? categories.length)]! += 1;
+    return { feature: f.name, kind: "categorical", categories, shares: shares.map((c) => c / (x.length || 1)) };
+  });
+}
+
+/** Bin counts of served rows for one version, updated per request (O(rows × features)). */
+export class DriftAccumulator {
+  private readonly counts: number[][];
+  private readonly index: Array<Map<string, number> | undefined>;
+  served = 0;
+
+  constructor(private readonly reference: FeatureReference[]) {
+    this.counts = reference.map((r) => new Array<number>(r.shares.length).fill(0));
+    this.index = reference.map((r) => (r.kind === "categorical" ? new Map(r.categories.map((c, i) => [c, i])) : undefined));
+  }
+
+  add(cols: Record<string, unknown[]>, rows: number) {
+    this.served += rows;
+    this.reference.forEach((r, j) => {
+      const values = cols[r.feature];
+      const c = this.counts[j]!;
+      if (!values) return;
+      if (r.kind === "numeric") {
+        for (let i = 0; i < rows; i++) {
+          const v = values[i];
+          if (v === null || v === undefined || typeof v !== "number" || Number.isNaN(v)) c[r.edges.length + 1]!++;
+          else c[upperBin(r.edges, v)]!++;
+        }
+      } else {
+        const idx = this.index[j]!;
+        for (let i = 0; i < rows; i++) {
+          const v = values[i];
+          c[v === null || v === undefined ? r.categories.length + 1 : (idx.get(String(v)) ?? r.categories.length)]!++;
+        }
+      }
+    });
+  }
+
+  drift(): FeatureDrift[] {
+    return this.reference.map((r, j) => {
+      if (this.served < MIN_DRIFT_ROWS) return { feature: r.feature, psi: null, served: this.served };
+      const cur = this.counts[j]!.map((c) => c / this.served);
+      return { feature: r.feature, psi: psi(r.shares, cur), served: this.served };
+    });
+  }
+}
+
+/** Index of the bin (-∞, e0), [e0, e1), … holding v: as binShares counts. */
+function upperBin(edges: number[], x: number): number {
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (x >= edges[mid]!) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export { MISSING, OTHER };
