@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import type { ReactNode } from "react";
 import "@xyflow/react/dist/style.css";
 import "./globals.css";
+import { SessionGate } from "./_lib/session";
 
 export const metadata: Metadata = {
   title: "Lattice",
@@ -12,7 +13,9 @@ export const metadata: Metadata = {
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
-      <body>{children}</body>
+      <body>
+        <SessionGate>{children}</SessionGate>
+      </body>
     </html>
   );
 }

@@ -7,7 +7,8 @@
  *   tsx server/main.ts --dev    development (Next dev server with hot reload)
  *
  * Environment: PORT (3000), HOST (127.0.0.1), LATTICE_DATA_DIR, DATABASE_URL, LATTICE_UPLOAD_LIMIT_MB,
- * REDIS_URL (set: queue mode, nodes run on `npm run worker` processes; see docs/deploy.md), LATTICE_ADMIN_TOKEN.
+ * REDIS_URL (set: queue mode, nodes run on `npm run worker` processes; see docs/deploy.md), LATTICE_ADMIN_TOKEN,
+ * BETTER_AUTH_SECRET and BETTER_AUTH_URL (sign-in; see README "Accounts and roles").
  */
 import { existsSync } from "node:fs";
 import http from "node:http";
@@ -16,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import next from "next";
 import { createAppServices } from "./engine/app-services";
 import { createApiHandler } from "./http/api";
+import { createMonacoStatic } from "./http/monaco-static";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -47,14 +49,16 @@ async function main() {
     uploadLimitBytes: Number.isFinite(limitMb) && limitMb > 0 ? limitMb * 1024 * 1024 : undefined,
   });
 
+  const monaco = createMonacoStatic();
   const server = http.createServer();
   const app = next({ dev, dir: root, hostname: host, port, httpServer: server });
   const handle = app.getRequestHandler();
 
   server.on("request", (req, res) => {
-    // Queue mode: bull-board under /admin/queues (Basic auth with LATTICE_ADMIN_TOKEN when set).
+    // Queue mode: bull-board under /admin/queues (signed-in admins, or Basic auth with LATTICE_ADMIN_TOKEN when set).
     if (services.queue?.dashboard.handle(req, res)) return;
-    api(req, res)
+    monaco(req, res)
+      .then((handled) => handled || api(req, res))
       .then((handled) => (handled ? undefined : handle(req, res)))
       .catch((e: unknown) => {
         console.error("[http]", e);

@@ -6,7 +6,11 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { WorkflowSummary } from "../../server/store/types";
 import type { ExampleSummary } from "../../server/trpc/routers/workflow";
 import { formatAgo } from "../_lib/format";
+import { NavLinks, UserMenu } from "../_lib/nav";
+import { useCan } from "../_lib/session";
 import { describeCallError, trpc } from "../_lib/trpc";
+
+const EDITOR_ONLY = "Creating workflows needs the editor role; ask an admin.";
 
 export function WorkflowList() {
   const router = useRouter();
@@ -16,6 +20,7 @@ export function WorkflowList() {
   // Until hydration, clicks would be lost: buttons stay disabled and tests wait for data-ready.
   const [busy, setBusy] = useState(true);
   const file = useRef<HTMLInputElement>(null);
+  const canEdit = useCan("editor");
 
   const refresh = useCallback(() => {
     trpc.workflow.list.query().then(
@@ -55,10 +60,9 @@ export function WorkflowList() {
     <div className="home" data-ready={busy ? undefined : "true"}>
       <header className="topbar">
         <span className="brand"><span className="logo">◆</span> Lattice</span>
+        <NavLinks />
         <div className="spacer" />
-        <Link className="btn" href="/models" data-testid="models-link">Models</Link>
-        <Link className="btn" href="/workers" data-testid="workers-link">Workers</Link>
-        <button className="btn" onClick={() => file.current?.click()} disabled={busy} data-testid="import-json">Import JSON…</button>
+        <button className="btn" onClick={() => file.current?.click()} disabled={busy || !canEdit} title={canEdit ? undefined : EDITOR_ONLY} data-testid="import-json">Import JSON…</button>
         <input
           ref={file}
           type="file"
@@ -70,9 +74,10 @@ export function WorkflowList() {
             if (f) void act(async () => trpc.workflow.import.mutate({ text: await f.text() }));
           }}
         />
-        <button className="btn btn-primary" onClick={() => void act(() => trpc.workflow.create.mutate({ name: "Untitled workflow" }))} disabled={busy} data-testid="new-workflow">
+        <button className="btn btn-primary" onClick={() => void act(() => trpc.workflow.create.mutate({ name: "Untitled workflow" }))} disabled={busy || !canEdit} title={canEdit ? undefined : EDITOR_ONLY} data-testid="new-workflow">
           + New workflow
         </button>
+        <UserMenu />
       </header>
       <main className="home-main">
         {error && (
@@ -92,7 +97,7 @@ export function WorkflowList() {
             <h2>Start from an example</h2>
             <div className="cards">
               {examples.map((x) => (
-                <button key={x.file} className="card" disabled={busy} onClick={() => void act(() => trpc.workflow.createFromExample.mutate({ file: x.file }))} data-testid={`example-${x.file}`}>
+                <button key={x.file} className="card" disabled={busy || !canEdit} title={canEdit ? undefined : EDITOR_ONLY} onClick={() => void act(() => trpc.workflow.createFromExample.mutate({ file: x.file }))} data-testid={`example-${x.file}`}>
                   <b>{x.name}</b>
                   <span className="muted small">{x.description ?? `${x.nodes} nodes`}</span>
                 </button>
@@ -125,13 +130,13 @@ export function WorkflowList() {
                   <tr key={w.id} onClick={() => router.push(`/workflows/${encodeURIComponent(w.id)}`)} className="clickable">
                     <td>
                       <Link href={`/workflows/${encodeURIComponent(w.id)}`} onClick={(e) => e.stopPropagation()}><b>{w.name}</b></Link>
-                      {w.description && <div className="muted small">{w.description}</div>}
+                      {w.description && <div className="muted small" style={{ whiteSpace: "normal", maxWidth: 640 }}>{w.description}</div>}
                     </td>
                     <td>v{w.latestVersion}</td>
                     <td>{w.lastRun ? <span className={`badge badge-${w.lastRun.status}`}>{w.lastRun.status}</span> : <span className="muted">never run</span>}{w.lastRun && <span className="muted small"> {formatAgo(w.lastRun.startedAt)}</span>}</td>
                     <td className="muted">{formatAgo(w.updatedAt)}</td>
                     <td className="right">
-                      <button className="btn-link err" onClick={(e) => { e.stopPropagation(); void remove(w); }} title="Delete">Delete</button>
+                      {canEdit && <button className="btn-link err" onClick={(e) => { e.stopPropagation(); void remove(w); }} title="Delete">Delete</button>}
                     </td>
                   </tr>
                 ))}

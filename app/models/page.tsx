@@ -7,6 +7,7 @@ import Link from "next/link";
 import { useEffect, useMemo, useState } from "react";
 import type { RegisteredModelRecord } from "../../server/store/types";
 import { formatAgo, formatNumber, formatTime, metricLabel } from "../_lib/format";
+import { NavLinks, UserMenu } from "../_lib/nav";
 import { describeCallError, trpc } from "../_lib/trpc";
 import styles from "./page.module.css";
 
@@ -41,6 +42,9 @@ export default function ModelsPage() {
       <header className="topbar">
         <Link href="/" className="brand"><span className="logo">◆</span> Lattice</Link>
         <span className="muted">/ Models</span>
+        <NavLinks />
+        <div className="spacer" />
+        <UserMenu />
       </header>
       <main className={styles.main}>
         <div className={styles.heading}>

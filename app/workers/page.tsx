@@ -7,6 +7,7 @@ import Link from "next/link";
 import { useEffect, useState } from "react";
 import type { WorkersOverview } from "../../server/engine/services";
 import { formatAgo } from "../_lib/format";
+import { NavLinks, UserMenu } from "../_lib/nav";
 import { describeCallError, trpc } from "../_lib/trpc";
 import styles from "../models/page.module.css";
 
@@ -34,6 +35,9 @@ export default function WorkersPage() {
       <header className="topbar">
         <Link href="/" className="brand"><span className="logo">◆</span> Lattice</Link>
         <span className="muted">/ Workers</span>
+        <NavLinks />
+        <div className="spacer" />
+        <UserMenu />
       </header>
       <main className={styles.main}>
         <div className={styles.heading}>

@@ -5,12 +5,17 @@
 import { hostname } from "node:os";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import type { IncomingMessage } from "node:http";
 import { registry as defaultRegistry } from "../../nodes/catalog";
 import type { NodeRegistry } from "../../nodes/core/registry";
 import type { PortType } from "../../nodes/core/ports";
+import { createAuthService } from "../auth/auth-service";
+import { hasRole } from "../auth/roles";
+import { loadAuthSecret } from "../auth/secret";
 import { sha256 } from "../graph/cache-key";
 import { openDatabase } from "../store/database";
 import { FileArtifactStore } from "../store/artifact-store";
+import { createEndpointService, type ServingService } from "../serving/endpoint-service";
 import { createQueueDashboard, type QueueDashboard } from "../queue/dashboard";
 import { POOLS } from "../queue/keys";
 import { queueExecutorFromEnv } from "../queue/queue-mode";
@@ -45,6 +50,8 @@ export interface AppServicesOptions {
 
 export type LatticeServices = AppServices & {
   runService: InProcessRunService;
+  /** The endpoint service with what the public API's hot path needs (server/serving/http.ts). */
+  endpoints: ServingService;
   /** Queue mode only: the executor (Workers page: `overview()`) and the operators' dashboard. */
   queue?: { executor: QueueExecutor; dashboard: QueueDashboard };
   close(): Promise<void>;
@@ -56,8 +63,6 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
   const registry = opts.registry ?? defaultRegistry;
   const artifacts = new FileArtifactStore(opts.artifactRoot ?? process.env.LATTICE_ARTIFACTS ?? join(dataDir, "artifacts"));
   const db = await openDatabase({ databaseUrl: databaseUrl || undefined, dataDir, memory: opts.memoryDb });
-  const interrupted = await db.runs.markInterrupted();
-  if (interrupted) console.warn(`[lattice] marked ${interrupted} run(s) interrupted by the last shutdown as failed`);
 
   const runtime = createNodeRuntime();
   const threads = opts.threads ?? defaultThreadCount();
@@ -81,8 +86,26 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
     artifacts: artifacts.root,
     tfBackend: inProcess ? (inProcess.tfBackend() ?? "not loaded yet") : "on the workers (see Workers)",
   });
-  const runService = new InProcessRunService({ db, executor, analyzer, hub, info, baseDir });
+  const runService = new InProcessRunService({ db, executor, resumable: queued?.executor, analyzer, hub, info, baseDir });
+  // Runs a previous process left unfinished: resumed in queue mode, closed as interrupted in process.
+  await runService.recover();
+  const auth = createAuthService({ database: db.authDatabase, secret: await loadAuthSecret(dataDir), baseURL: process.env.BETTER_AUTH_URL || undefined });
+  const isAdmin = async (req: IncomingMessage) => hasRole(await auth.actorFor(req.headers), "admin");
   const startedAt = Date.now();
+  const endpoints = createEndpointService({
+    db,
+    artifacts,
+    runtime,
+    registry,
+    analyze: async (wf) => {
+      const plan = await analyzer.analyze(wf, baseDir);
+      return { issues: plan.issues, infos: plan.infos };
+    },
+    startRun: (workflowId) => runService.startSaved(workflowId),
+    // Batch scoring (POST /api/v1/endpoints/{slug}/batch) runs generated plans on the same executor.
+    executor,
+    leases: queued?.executor,
+  });
 
   return {
     registry,
@@ -90,7 +113,9 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
     artifacts,
     runs: runService,
     runService,
-    queue: queued && { executor: queued.executor, dashboard: createQueueDashboard(POOLS.map((p) => queued.executor.queue(p))) },
+    endpoints,
+    auth,
+    queue: queued && { executor: queued.executor, dashboard: createQueueDashboard(POOLS.map((p) => queued.executor.queue(p)), { isAdmin }) },
     async analyze(workflow) {
       const plan = await analyzer.analyze(workflow, baseDir);
       return { issues: plan.issues, infos: plan.infos };
@@ -127,7 +152,10 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
       };
     },
     async close() {
-      await executor.close();
+      runService.close();
+      await endpoints.close();
+      // Queue mode: leave running runs to the workers and release their leases, for the next API process to resume.
+      await (queued ? queued.executor.close({ detach: true }) : executor.close());
       await runtime.close();
       await db.close();
     },

@@ -5,8 +5,10 @@
 import type { Issue } from "../../nodes/core/errors";
 import type { NodeRegistry } from "../../nodes/core/registry";
 import type { ColumnInfo } from "../../nodes/core/schema";
+import type { AuthService } from "../auth/auth-service";
 import type { PortInfos } from "../graph/compile-graph";
 import type { Workflow } from "../graph/format";
+import type { EndpointService } from "../serving/types";
 import type { Database } from "../store/types";
 import type { ArtifactStore, RunEvent } from "./types";
 
@@ -99,4 +101,8 @@ export interface AppServices {
   info(): Record<string, string>;
   /** Workers with their capabilities and heartbeat, and queue depth per pool. */
   workers(): Promise<WorkersOverview>;
+  /** Sign-in (better-auth): its /api/auth routes, the session's user, the Users page (server/auth). */
+  auth: AuthService;
+  /** Published endpoints: publish, versions, canary, keys, audit (server/serving). */
+  endpoints: EndpointService;
 }

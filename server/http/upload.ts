@@ -1,10 +1,12 @@
 /**
- * `POST /api/upload?name=<file>`: the raw request body is the file. Streams it into memory up to a size
+ * `POST /api/upload?name=<file>` (editors: the session cookie's user needs the editor role): the raw request
+ * body is the file. Streams it into memory up to a size
  * limit (413 with a message past it) and hands it to `services.upload`, answering `{ path }` for a file
  * source's path field. Kept out of tRPC so large files are not JSON-encoded.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
+import { forbiddenMessage, hasRole, SIGN_IN_MESSAGE } from "../auth/roles";
 import type { AppServices } from "../engine/services";
 
 export const DEFAULT_UPLOAD_LIMIT_BYTES = 512 * 1024 * 1024;
@@ -28,6 +30,12 @@ export function safeUploadName(raw: string | null): string | undefined {
 export function createUploadHandler(services: AppServices, limitBytes = DEFAULT_UPLOAD_LIMIT_BYTES) {
   return async function handleUpload(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (req.method !== "POST") return send(res, 405, { error: "Use POST to upload a file." }, { allow: "POST" });
+    const user = await services.auth.actorFor(req.headers);
+    if (!hasRole(user, "editor")) {
+      send(res, user ? 403 : 401, { error: user ? forbiddenMessage(user, "editor", "Uploading a file") : SIGN_IN_MESSAGE });
+      req.resume();
+      return;
+    }
     const name = safeUploadName(url.searchParams.get("name"));
     if (!name) return send(res, 400, { error: "Say which file this is: add ?name=<file name> to the upload URL." });
     const declared = Number(req.headers["content-length"] ?? NaN);

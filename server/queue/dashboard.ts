@@ -1,7 +1,8 @@
 /**
  * The raw queue dashboard for operators (bull-board) over the pool queues, as a plain Node request handler
- * the API server mounts under an admin path. Protected by HTTP Basic auth (any user name, the password is
- * LATTICE_ADMIN_TOKEN) when a token is configured; without one, only expose it on a trusted network.
+ * the API server mounts under an admin path. Open to a request with HTTP Basic auth (any user name, the password
+ * is LATTICE_ADMIN_TOKEN) when a token is configured, or one that `isAdmin` accepts (the API server passes the
+ * signed-in admin check); with neither configured it is open, so only expose it on a trusted network.
  */
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -17,7 +18,14 @@ export interface QueueDashboard {
   handle(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
-export function createQueueDashboard(queues: Queue[], opts: { basePath?: string; token?: string } = {}): QueueDashboard {
+export interface QueueDashboardOptions {
+  basePath?: string;
+  token?: string;
+  /** Also let in requests this accepts, e.g. an admin's session cookie. */
+  isAdmin?: (req: IncomingMessage) => Promise<boolean>;
+}
+
+export function createQueueDashboard(queues: Queue[], opts: QueueDashboardOptions = {}): QueueDashboard {
   const basePath = (opts.basePath ?? DASHBOARD_PATH).replace(/\/$/, "");
   const token = opts.token ?? process.env.LATTICE_ADMIN_TOKEN;
   const adapter = new ExpressAdapter().setBasePath(basePath);
@@ -28,17 +36,32 @@ export function createQueueDashboard(queues: Queue[], opts: { basePath?: string;
     handle(req, res) {
       const url = req.url ?? "/";
       if (url !== basePath && !url.startsWith(`${basePath}/`) && !url.startsWith(`${basePath}?`)) return false;
-      if (token && !authorized(req, token)) {
-        res.writeHead(401, { "www-authenticate": 'Basic realm="Lattice queues"', "content-type": "text/plain" });
-        res.end("Sign in with the admin token (LATTICE_ADMIN_TOKEN) as the password.");
-        return true;
-      }
-      // bull-board's routes are relative to the board; its pages link with the base path.
-      req.url = url.slice(basePath.length) || "/";
-      app(req, res);
+      void allowed(req).then(
+        (ok) => {
+          if (!ok) {
+            res.writeHead(401, { "www-authenticate": 'Basic realm="Lattice queues"', "content-type": "text/plain" });
+            res.end(opts.isAdmin ? "Sign in to Lattice as an admin, or give the admin token (LATTICE_ADMIN_TOKEN) as the password." : "Sign in with the admin token (LATTICE_ADMIN_TOKEN) as the password.");
+            return;
+          }
+          // bull-board's routes are relative to the board; its pages link with the base path.
+          req.url = url.slice(basePath.length) || "/";
+          app(req, res);
+        },
+        (e: unknown) => {
+          console.error("[queues] checking the dashboard sign-in failed:", e);
+          if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+          res.end("Could not check who you are; try again.");
+        },
+      );
       return true;
     },
   };
+
+  async function allowed(req: IncomingMessage): Promise<boolean> {
+    if (!token && !opts.isAdmin) return true;
+    if (token && authorized(req, token)) return true;
+    return opts.isAdmin ? opts.isAdmin(req) : false;
+  }
 }
 
 function authorized(req: IncomingMessage, token: string): boolean {

@@ -4,7 +4,11 @@
  */
 import type { Database } from "./types";
 import type { Backend } from "./backend";
+import { createApiKeyRepo } from "./api-key-repo";
 import { createArtifactRepo } from "./artifact-repo";
+import { createAuthDatabase } from "./auth-adapter";
+import { createAuditRepo } from "./audit-repo";
+import { createEndpointRepo } from "./endpoint-repo";
 import { createModelRegistryRepo } from "./model-registry-repo";
 import { openPglite } from "./pglite-backend";
 import { openPostgres } from "./postgres-backend";
@@ -44,6 +48,11 @@ function databaseOn(backend: Backend): Database {
     runs: refuseAfterClose(createRunRepo(backend.prisma, backend.sql), isClosed, backend.label),
     artifacts: refuseAfterClose(createArtifactRepo(backend.prisma, backend.sql), isClosed, backend.label),
     models: refuseAfterClose(createModelRegistryRepo(backend.prisma), isClosed, backend.label),
+    endpoints: refuseAfterClose(createEndpointRepo(backend.prisma), isClosed, backend.label),
+    apiKeys: refuseAfterClose(createApiKeyRepo(backend.prisma), isClosed, backend.label),
+    audit: refuseAfterClose(createAuditRepo(backend.prisma), isClosed, backend.label),
+    // Not wrapped in refuseAfterClose: better-auth calls the Prisma client itself, and only the API server uses it.
+    authDatabase: createAuthDatabase(backend.prisma),
     describe: () => backend.label,
     // Idempotent: shutdown paths (signal handler, test teardown) may both call it.
     close: () => (closing ??= backend.close()),

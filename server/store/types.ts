@@ -5,6 +5,7 @@
 import type { NodeErrorInfo } from "../../nodes/core/errors";
 import type { Workflow } from "../graph/format";
 import type { ArtifactRef, NodeStatus, RunEvent, RunStatus } from "../engine/types";
+import type { AuthDatabase } from "./auth-adapter";
 
 export interface WorkflowSummary {
   id: string;
@@ -94,8 +95,11 @@ export interface RunRepo {
   listForWorkflow(workflowId: string, limit?: number): Promise<RunRecord[]>;
   /** Persisted events with seq > afterSeq, in order. */
   eventsAfter(runId: string, afterSeq: number): Promise<RunEvent[]>;
-  /** Runs left queued/running by a process that died: marks them failed (embedded mode) at start. */
-  markInterrupted(): Promise<number>;
+  /**
+   * Runs still queued or running, oldest first: at start, the run service resumes them (queue mode) or closes
+   * them as interrupted (embedded mode, where nothing outlives the process).
+   */
+  listUnfinished(): Promise<RunRecord[]>;
 }
 
 export interface ArtifactRepo {
@@ -156,7 +160,109 @@ export interface Database {
   runs: RunRepo;
   artifacts: ArtifactRepo;
   models: ModelRegistryRepo;
+  endpoints: EndpointRepo;
+  apiKeys: ApiKeyRepo;
+  audit: AuditRepo;
+  /** Sign-in tables (User, Session, Account, Verification) for better-auth (server/auth). */
+  authDatabase: AuthDatabase;
   /** Which database this is, for the status bar: `pglite:<dir>` or `postgres:<host>/<db>`. */
   describe(): string;
   close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Published endpoints (server/serving). Json columns come back as `unknown`: the serving layer owns their shape.
+
+export interface EndpointRecord {
+  id: string;
+  slug: string;
+  name: string;
+  workflowId: string;
+  liveVersion: number | null;
+  canaryVersion: number | null;
+  canaryPercent: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface EndpointVersionRecord {
+  id: string;
+  endpointId: string;
+  version: number;
+  workflowVersionId: string;
+  runId: string;
+  spec: unknown;
+  inputSchema: unknown;
+  reference: unknown;
+  gate: unknown;
+  createdAt: Date;
+  createdBy?: string | null;
+}
+
+export interface NewEndpointVersion {
+  workflowVersionId: string;
+  runId: string;
+  spec: unknown;
+  inputSchema: unknown;
+  reference: unknown;
+  gate: unknown;
+  createdBy?: string | null;
+}
+
+export interface EndpointRepo {
+  list(): Promise<EndpointRecord[]>;
+  get(slug: string): Promise<EndpointRecord | null>;
+  /**
+   * Appends version n+1 of the endpoint `slug` (creating the endpoint when the slug is new) and, with `makeLive`,
+   * makes it live. Concurrent publishes to one slug each get their own version number.
+   */
+  addVersion(
+    endpoint: { slug: string; name: string; workflowId: string },
+    version: NewEndpointVersion,
+    makeLive: boolean | "if-first",
+  ): Promise<{ endpoint: EndpointRecord; version: EndpointVersionRecord }>;
+  versions(endpointId: string): Promise<EndpointVersionRecord[]>;
+  version(endpointId: string, version: number): Promise<EndpointVersionRecord | null>;
+  /** Changes routing (live, canary); unset fields stay. */
+  route(endpointId: string, patch: { liveVersion?: number | null; canaryVersion?: number | null; canaryPercent?: number }): Promise<EndpointRecord>;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  endpointId: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  rateLimitPerMinute: number;
+  createdAt: Date;
+  createdBy?: string | null;
+  revokedAt?: Date | null;
+  lastUsedAt?: Date | null;
+}
+
+export interface ApiKeyRepo {
+  create(input: { endpointId: string; name: string; prefix: string; hash: string; rateLimitPerMinute: number; createdBy?: string | null }): Promise<ApiKeyRecord>;
+  list(endpointId: string): Promise<ApiKeyRecord[]>;
+  /** The key with this sha256 (hex), with its endpoint's slug; revoked keys too (the caller tells them apart). */
+  findByHash(hash: string): Promise<(ApiKeyRecord & { slug: string }) | null>;
+  /** Sets revokedAt (once; revoking again keeps the first time). Null when no such key on that endpoint. */
+  revoke(endpointId: string, keyId: string): Promise<ApiKeyRecord | null>;
+  /** Batched last-use times (the API writes them every few seconds, not per request). */
+  touch(uses: Array<{ id: string; at: Date }>): Promise<void>;
+}
+
+export interface AuditEntryRecord {
+  id: string;
+  at: Date;
+  actorId?: string | null;
+  actorEmail?: string | null;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+}
+
+export interface AuditRepo {
+  append(entry: Omit<AuditEntryRecord, "id" | "at">): Promise<AuditEntryRecord>;
+  /** Newest first. */
+  list(opts?: { target?: string; action?: string; limit?: number }): Promise<AuditEntryRecord[]>;
 }

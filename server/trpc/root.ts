@@ -1,5 +1,7 @@
 /** The app's tRPC router. The browser imports only its type. */
 import { artifactRouter } from "./routers/artifact";
+import { authRouter, usersRouter } from "./routers/auth";
+import { endpointsRouter } from "./routers/endpoints";
 import { graphRouter } from "./routers/graph";
 import { modelsRouter } from "./routers/models";
 import { runRouter } from "./routers/run";
@@ -14,9 +16,12 @@ export const appRouter = router({
   artifact: artifactRouter,
   models: modelsRouter,
   system: systemRouter,
+  auth: authRouter,
+  users: usersRouter,
+  endpoints: endpointsRouter,
 });
 
 export type AppRouter = typeof appRouter;
 
-/** Server-side caller (tests, CLI): `createCaller({ services })`. */
+/** Server-side caller (tests): `createCaller({ services, user })`, user an Actor or null. */
 export const createCaller = createCallerFactory(appRouter);

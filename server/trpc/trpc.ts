@@ -5,11 +5,15 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import type { Issue } from "../../nodes/core/errors";
+import { forbiddenMessage, hasRole, SIGN_IN_MESSAGE } from "../auth/roles";
 import { ServiceError } from "../engine/service-error";
 import type { AppServices } from "../engine/services";
+import type { Actor, GateResult, Role } from "../serving/types";
 
 export interface TRPCContext {
   services: AppServices;
+  /** Who is signed in (the session cookie's user), or null. Tests pass one to `createCaller`. */
+  user: Actor | null;
   /** Folder holding `*.workflow.json` examples offered on the start page. */
   examplesDir?: string;
 }
@@ -38,9 +42,14 @@ const t = initTRPC.context<TRPCContext>().create({
       ...shape,
       data: {
         ...shape.data,
-        issues: cause instanceof IssuesError ? cause.issues : undefined,
+        // A refused publish carries one issue per failing gate reason, with the gate node's id.
+        issues: cause instanceof IssuesError ? cause.issues : cause instanceof ServiceError && cause.issues.length ? cause.issues : undefined,
         problems: cause instanceof ProblemsError ? cause.problems : undefined,
         zod: cause instanceof ZodError ? cause.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`) : undefined,
+        /** A refused publish: every gate check with its reasons, so the dialog can show which failed and why. */
+        gate: cause instanceof ServiceError && cause.code === "gate_failed" ? (cause.details.gate as GateResult | undefined) : undefined,
+        /** The role a FORBIDDEN call needed. */
+        requiredRole: cause instanceof RoleError ? cause.needed : undefined,
       },
     };
   },
@@ -57,9 +66,40 @@ export class ProblemsError extends Error {
   }
 }
 
+/** Cause of a FORBIDDEN for a missing role; the client reads `requiredRole` from the error data. */
+export class RoleError extends Error {
+  constructor(
+    message: string,
+    readonly needed: Role,
+  ) {
+    super(message);
+    this.name = "RoleError";
+  }
+}
+
 export const router = t.router;
+/** No sign-in needed: only `auth.me`, which tells the app whether someone is signed in. */
 export const publicProcedure = t.procedure;
 export const createCallerFactory = t.createCallerFactory;
+
+/** Refuses callers without a session (UNAUTHORIZED) or below `needed` (FORBIDDEN, naming the role). */
+function requireRole(needed: Role, what?: string) {
+  return t.middleware(({ ctx, next }) => {
+    if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: SIGN_IN_MESSAGE });
+    if (!hasRole(ctx.user, needed)) {
+      const message = forbiddenMessage(ctx.user, needed, what);
+      throw new TRPCError({ code: "FORBIDDEN", message, cause: new RoleError(message, needed) });
+    }
+    return next({ ctx: { ...ctx, user: ctx.user } });
+  });
+}
+
+/** Reads: anyone signed in. */
+export const viewerProcedure = t.procedure.use(requireRole("viewer"));
+/** Changing workflows, starting/cancelling runs, uploads, publishing. */
+export const editorProcedure = t.procedure.use(requireRole("editor"));
+/** API keys, roles, gate overrides, the audit log. */
+export const adminProcedure = t.procedure.use(requireRole("admin"));
 
 export function notFound(what: string): TRPCError {
   return new TRPCError({ code: "NOT_FOUND", message: `${what} was not found. It may have been deleted.` });
@@ -71,13 +111,16 @@ export function badRequest(message: string, cause?: Error): TRPCError {
 
 /**
  * Engine errors → TRPCError. The run service's ServiceError keeps its meaning (not found, conflict, a workflow
- * that cannot run → BAD_REQUEST with its issues in the error data); other errors that carry `issues` become
+ * that cannot run → BAD_REQUEST with its issues in the error data, a failing publish gate → PRECONDITION_FAILED
+ * with the checks in the error data's `gate`, forbidden → FORBIDDEN); other errors that carry `issues` become
  * BAD_REQUEST too; `NodeUserError`s become BAD_REQUEST with their message.
  */
 export function toTRPCError(e: unknown): TRPCError {
   if (e instanceof TRPCError) return e;
   if (e instanceof ServiceError && e.code === "not_found") return new TRPCError({ code: "NOT_FOUND", message: e.message, cause: e });
   if (e instanceof ServiceError && e.code === "conflict") return new TRPCError({ code: "CONFLICT", message: e.message, cause: e });
+  if (e instanceof ServiceError && e.code === "gate_failed") return new TRPCError({ code: "PRECONDITION_FAILED", message: e.message, cause: e });
+  if (e instanceof ServiceError && e.code === "forbidden") return new TRPCError({ code: "FORBIDDEN", message: e.message, cause: e });
   if (e instanceof ServiceError) return badRequest(e.message, e.issues.length ? new IssuesError(e.message, e.issues) : e);
   if (e instanceof Error) {
     const issues = (e as { issues?: unknown }).issues;

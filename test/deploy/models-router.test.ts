@@ -3,13 +3,14 @@ import { TRPCError } from "@trpc/server";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createCaller } from "../../server/trpc/root";
 import type { RegisterModelInput } from "../../server/store/types";
+import { viewer } from "../trpc/actors";
 import { createFakeServices, type FakeServices } from "../trpc/fake-services";
 
 let services: FakeServices;
 let caller: ReturnType<typeof createCaller>;
 beforeEach(() => {
   services = createFakeServices();
-  caller = createCaller({ services });
+  caller = createCaller({ services, user: viewer });
 });
 
 const entry = (name: string, runId: string): RegisterModelInput => ({

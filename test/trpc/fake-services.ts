@@ -1,5 +1,7 @@
 /** In-memory AppServices for router tests and for developing the UI without the engine. */
+import { memoryAdapter } from "better-auth/adapters/memory";
 import type { Issue } from "../../nodes/core/errors";
+import { createAuthService } from "../../server/auth/auth-service";
 import { createRegistry } from "../../nodes/core/registry";
 import { ServiceError } from "../../server/engine/service-error";
 import type { Workflow } from "../../server/graph/format";
@@ -7,6 +9,7 @@ import type { AnalyzeResult, AppServices, ArtifactPreview } from "../../server/e
 import type { ArtifactStore, RunEvent, RunEventBody } from "../../server/engine/types";
 import { createFakeModelRegistry } from "../deploy/fake-model-registry";
 import type { Database, RunRecord, WorkflowRecord, WorkflowSummary, WorkflowVersionSummary } from "../../server/store/types";
+import { createFakeEndpoints, type FakeEndpointState } from "./fake-endpoints";
 
 export interface FakeState {
   versions: Map<string, WorkflowRecord[]>;
@@ -21,6 +24,7 @@ export interface FakeState {
 
 export type FakeServices = AppServices & {
   state: FakeState;
+  endpointState: FakeEndpointState;
   /** Append an event to a run (assigning the next seq) and wake live listeners. */
   emit(runId: string, body: RunEventBody): RunEvent;
   close(): Promise<void>;
@@ -32,6 +36,14 @@ export function createFakeServices(): FakeServices {
   let nextId = 1;
 
   const latest = (id: string) => state.versions.get(id)?.at(-1);
+  // Real better-auth (sessions, password hashing, the first-account-is-admin rule) over its in-memory adapter.
+  const authDatabase = memoryAdapter({ user: [], session: [], account: [], verification: [] });
+  const endpoints = createFakeEndpoints();
+  /** Repositories the serving layer uses; the fake EndpointService stands in for it, so they are never called. */
+  const unused = <T extends object>(name: string): T =>
+    new Proxy({} as T, {
+      get: (_t, prop) => () => Promise.reject(new Error(`fake db.${name}.${String(prop)} is not implemented: router tests go through the fake EndpointService`)),
+    });
 
   const db: Database = {
     workflows: {
@@ -78,12 +90,16 @@ export function createFakeServices(): FakeServices {
       async eventsAfter(runId, afterSeq) {
         return (state.events.get(runId) ?? []).filter((e) => e.seq > afterSeq);
       },
-      async markInterrupted() {
-        return 0;
+      async listUnfinished() {
+        return [...state.runs.values()].filter((r) => r.status === "queued" || r.status === "running");
       },
     },
     artifacts: { async record() {}, async get() { return null; } },
     models: createFakeModelRegistry(),
+    endpoints: unused("endpoints"),
+    apiKeys: unused("apiKeys"),
+    audit: unused("audit"),
+    authDatabase,
     describe: () => "fake",
     close: async () => {},
   };
@@ -113,7 +129,10 @@ export function createFakeServices(): FakeServices {
 
   return {
     state,
+    endpointState: endpoints.state,
     emit,
+    auth: createAuthService({ database: authDatabase, secret: "fake-services-secret-0123456789-abcdefghijklmnopqrstuvwxyz" }),
+    endpoints,
     registry: createRegistry([]),
     db,
     artifacts,

@@ -2,11 +2,14 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApiHandler } from "../../server/http/api";
+import { signUp } from "./actors";
 import { createFakeServices, type FakeServices } from "./fake-services";
 
 let services: FakeServices;
 let server: http.Server;
 let base: string;
+/** Session cookie of the first account (an admin). */
+let cookie: string;
 
 beforeEach(async () => {
   services = createFakeServices();
@@ -21,6 +24,7 @@ beforeEach(async () => {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  cookie = await signUp(base, "admin@example.com");
 });
 afterEach(async () => {
   server.closeAllConnections();
@@ -29,22 +33,22 @@ afterEach(async () => {
 
 describe("upload route", () => {
   it("stores the body and answers the path", async () => {
-    const res = await fetch(`${base}/api/upload?name=${encodeURIComponent("../my data.csv")}`, { method: "POST", body: "a,b\n1,2\n" });
+    const res = await fetch(`${base}/api/upload?name=${encodeURIComponent("../my data.csv")}`, { method: "POST", body: "a,b\n1,2\n", headers: { cookie } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ path: "uploads/my data.csv", size: 8 });
     expect(services.state.uploads).toEqual([{ name: "my data.csv", size: 8 }]);
   });
 
   it("answers 413 with a message past the size limit", async () => {
-    const res = await fetch(`${base}/api/upload?name=big.csv`, { method: "POST", body: "x".repeat(5000) });
+    const res = await fetch(`${base}/api/upload?name=big.csv`, { method: "POST", body: "x".repeat(5000), headers: { cookie } });
     expect(res.status).toBe(413);
     expect((await res.json()).error).toMatch(/larger than the upload limit of/);
     expect(services.state.uploads).toEqual([]);
   });
 
   it("needs a name and a POST", async () => {
-    expect((await fetch(`${base}/api/upload`, { method: "POST", body: "a" })).status).toBe(400);
-    expect((await fetch(`${base}/api/upload?name=a.csv`)).status).toBe(405);
+    expect((await fetch(`${base}/api/upload`, { method: "POST", body: "a", headers: { cookie } })).status).toBe(400);
+    expect((await fetch(`${base}/api/upload?name=a.csv`, { headers: { cookie } })).status).toBe(405);
   });
 
   it("leaves other paths to Next", async () => {
@@ -54,7 +58,7 @@ describe("upload route", () => {
 
 describe("tRPC over HTTP", () => {
   it("serves queries at /api/trpc", async () => {
-    const res = await fetch(`${base}/api/trpc/system.info`);
+    const res = await fetch(`${base}/api/trpc/system.info`, { headers: { cookie } });
     expect(res.status).toBe(200);
     expect((await res.json()).result.data.json.executor).toBe("fake");
   });
@@ -66,7 +70,7 @@ describe("tRPC over HTTP", () => {
     services.emit(runId, { type: "running", nodeId: "a" });
     services.emit(runId, { type: "run-finished", status: "succeeded", durationMs: 1 });
     const input = encodeURIComponent(JSON.stringify({ json: { runId } }));
-    const res = await fetch(`${base}/api/trpc/run.onEvents?input=${input}`, { headers: { accept: "text/event-stream", "last-event-id": "1" } });
+    const res = await fetch(`${base}/api/trpc/run.onEvents?input=${input}`, { headers: { accept: "text/event-stream", "last-event-id": "1", cookie } });
     expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
     const text = await res.text(); // the stream ends after run-finished
     const ids = [...text.matchAll(/^id: ?(\S+)$/gm)].map((m) => m[1]);

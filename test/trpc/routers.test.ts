@@ -5,6 +5,7 @@ import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Workflow } from "../../server/graph/format";
 import { createCaller } from "../../server/trpc/root";
+import { editor } from "./actors";
 import { createFakeServices, type FakeServices } from "./fake-services";
 
 const graph = (name = "Income"): Workflow => ({
@@ -28,7 +29,7 @@ let services: FakeServices;
 let caller: ReturnType<typeof createCaller>;
 beforeEach(() => {
   services = createFakeServices();
-  caller = createCaller({ services });
+  caller = createCaller({ services, user: editor });
 });
 
 describe("workflow router", () => {
@@ -86,7 +87,7 @@ describe("workflow router", () => {
     await writeFile(path.join(dir, "penguins.workflow.json"), JSON.stringify({ ...graph("Penguins"), description: "Species" }));
     await writeFile(path.join(dir, "broken.workflow.json"), "{");
     await writeFile(path.join(dir, "notes.txt"), "x");
-    const c = createCaller({ services, examplesDir: dir });
+    const c = createCaller({ services, user: editor, examplesDir: dir });
     expect(await c.workflow.examples()).toEqual([{ file: "penguins.workflow.json", name: "Penguins", description: "Species", nodes: 1 }]);
     const rec = await c.workflow.createFromExample({ file: "penguins.workflow.json" });
     expect(rec.name).toBe("Penguins");

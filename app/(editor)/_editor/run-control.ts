@@ -59,12 +59,16 @@ export async function loadWorkflow(id: string) {
   actions.load(wf.id, wf.version, wf.graph);
   const runs = await refreshRuns();
   const latest = runs[0];
-  if (latest) await showRun(latest.id);
+  if (latest && !useEditor.getState().run) await showRun(latest.id, { unlessStarted: true });
 }
 
-/** Show a run's persisted state; if it is still going, replay its events and keep streaming. */
-export async function showRun(runId: string) {
+/**
+ * Show a run's persisted state; if it is still going, replay its events and keep streaming. `unlessStarted`:
+ * opening a workflow shows its latest run, but not over a run started meanwhile (Run pressed while it loaded).
+ */
+export async function showRun(runId: string, opts: { unlessStarted?: boolean } = {}) {
   const rec = await trpc.run.get.query({ runId });
+  if (opts.unlessStarted && useEditor.getState().run) return;
   const live = rec.status === "queued" || rec.status === "running";
   if (current && current.runId !== runId) stopFollowing();
   if (!live) return actions.showRunRecord(rec, false);

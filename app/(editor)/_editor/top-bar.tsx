@@ -1,8 +1,11 @@
 "use client";
 /** Workflow name, Save, Run/Cancel, Export/Import, Runs drawer toggle. */
 import Link from "next/link";
-import { useRef } from "react";
+import { useRef, useState } from "react";
 import { formatDuration } from "../../_lib/format";
+import { UserMenu } from "../../_lib/nav";
+import { useCan } from "../../_lib/session";
+import { PublishDialog } from "./publish-dialog";
 import { cancel, exportJson, importJsonInto, run, save } from "./run-control";
 import { actions, useEditor } from "./store";
 
@@ -16,6 +19,8 @@ export function TopBar() {
   const runsOpen = useEditor((s) => s.runsOpen);
   const errorCount = useEditor((s) => s.issues.filter((i) => i.severity === "error").length);
   const file = useRef<HTMLInputElement>(null);
+  const [publishing, setPublishing] = useState(false);
+  const canEdit = useCan("editor");
   const running = live && (runStatus === "running" || runStatus === "queued");
   return (
     <header className="topbar">
@@ -38,14 +43,25 @@ export function TopBar() {
       <input ref={file} type="file" accept=".json,application/json" hidden onChange={(e) => { const f = e.target.files?.[0]; if (f) void importJsonInto(f); e.target.value = ""; }} />
       <button className="btn" onClick={exportJson} title="Download as Workflow JSON">Export</button>
       <button className={`btn${runsOpen ? " active" : ""}`} onClick={() => actions.toggleRuns()} data-testid="runs-toggle">Runs</button>
-      <button className="btn" onClick={() => void save()} disabled={!dirty} data-testid="save" title="Save a new version (Ctrl+S)">Save</button>
+      <button className="btn" onClick={() => void save()} disabled={!dirty || !canEdit} data-testid="save" title={canEdit ? "Save a new version (Ctrl+S)" : "Saving needs the editor role"}>Save</button>
       {running ? (
         <button className="btn btn-danger" onClick={() => void cancel()} data-testid="cancel">■ Cancel</button>
       ) : (
-        <button className="btn btn-primary" onClick={() => void run()} data-testid="run" title={errorCount ? `${errorCount} problem(s) to fix first` : "Save and run"}>
+        <button className="btn btn-primary" onClick={() => void run()} disabled={!canEdit} data-testid="run" title={!canEdit ? "Running needs the editor role" : errorCount ? `${errorCount} problem(s) to fix first` : "Save and run"}>
           ▶ Run
         </button>
       )}
+      <button
+        className="btn"
+        onClick={() => setPublishing(true)}
+        disabled={!canEdit || running || !version}
+        data-testid="publish"
+        title={!canEdit ? "Publishing needs the editor role; ask an admin" : !version ? "Save and run the workflow first" : "Publish the trained workflow as an HTTP endpoint"}
+      >
+        Publish…
+      </button>
+      <UserMenu />
+      {publishing && <PublishDialog onClose={() => setPublishing(false)} />}
     </header>
   );
 }

@@ -1,10 +1,10 @@
 /** Previews of stored port values for the inspector's Output tab. */
 import { z } from "zod";
 import { PORT_TYPES } from "../../../nodes/core/ports";
-import { guard, publicProcedure, router } from "../trpc";
+import { guard, viewerProcedure, router } from "../trpc";
 
 export const artifactRouter = router({
-  preview: publicProcedure
+  preview: viewerProcedure
     .input(
       z.object({
         // Content hashes only: never a path.

@@ -1,10 +1,10 @@
 /** Design-time analysis: compiler issues and the schemas that feed column pickers. */
 import { z } from "zod";
 import { parseWorkflow } from "../../graph/format";
-import { badRequest, guard, ProblemsError, publicProcedure, router } from "../trpc";
+import { badRequest, guard, ProblemsError, viewerProcedure, router } from "../trpc";
 
 export const graphRouter = router({
-  analyze: publicProcedure.input(z.object({ workflow: z.unknown() })).query(({ ctx, input }) => {
+  analyze: viewerProcedure.input(z.object({ workflow: z.unknown() })).query(({ ctx, input }) => {
     const r = parseWorkflow(input.workflow);
     if (!r.ok) {
       const msg = `The workflow is malformed: ${r.problems[0]}`;

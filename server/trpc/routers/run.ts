@@ -1,30 +1,30 @@
 /** Runs: start a saved workflow, cancel, snapshot, history, and the live event stream (SSE). */
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import { badRequest, guard, notFound, publicProcedure, router } from "../trpc";
+import { badRequest, editorProcedure, guard, notFound, router, viewerProcedure } from "../trpc";
 
 const runId = z.string().min(1).max(200);
 
 export const runRouter = router({
   /** Starts the saved workflow; one that cannot run is refused (BAD_REQUEST) with its issues in the error data. */
-  start: publicProcedure
+  start: editorProcedure
     .input(z.object({ workflowId: z.string().min(1).max(200), version: z.number().int().min(1).optional() }))
     .mutation(({ ctx, input }) => guard(() => ctx.services.runs.startSaved(input.workflowId, input.version))),
 
-  cancel: publicProcedure.input(z.object({ runId })).mutation(async ({ ctx, input }) => {
+  cancel: editorProcedure.input(z.object({ runId })).mutation(async ({ ctx, input }) => {
     const run = await guard(() => ctx.services.db.runs.get(input.runId));
     if (!run) throw notFound("This run");
     await guard(() => ctx.services.runs.cancel(input.runId));
     return { runId: input.runId };
   }),
 
-  get: publicProcedure.input(z.object({ runId })).query(async ({ ctx, input }) => {
+  get: viewerProcedure.input(z.object({ runId })).query(async ({ ctx, input }) => {
     const run = await guard(() => ctx.services.db.runs.get(input.runId));
     if (!run) throw notFound("This run");
     return run;
   }),
 
-  listForWorkflow: publicProcedure
+  listForWorkflow: viewerProcedure
     .input(z.object({ workflowId: z.string().min(1).max(200), limit: z.number().int().min(1).max(200).default(30) }))
     .query(({ ctx, input }) => guard(() => ctx.services.db.runs.listForWorkflow(input.workflowId, input.limit))),
 
@@ -32,7 +32,7 @@ export const runRouter = router({
    * Run events after `lastEventId` (a seq), then live ones until the run finishes. Each event is tracked by
    * its seq, so a reconnecting EventSource sends Last-Event-ID and resumes without gaps or repeats.
    */
-  onEvents: publicProcedure
+  onEvents: viewerProcedure
     .input(z.object({ runId, lastEventId: z.string().nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
       const after = input.lastEventId ? Number(input.lastEventId) : 0;

@@ -3,7 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { FORMAT_VERSION, parseWorkflow, type Workflow } from "../../graph/format";
-import { badRequest, guard, notFound, ProblemsError, publicProcedure, router } from "../trpc";
+import { badRequest, editorProcedure, guard, notFound, ProblemsError, router, viewerProcedure } from "../trpc";
 
 const workflowId = z.string().min(1).max(200);
 
@@ -38,22 +38,22 @@ async function readExample(dir: string, file: string): Promise<Workflow> {
 }
 
 export const workflowRouter = router({
-  list: publicProcedure.query(({ ctx }) => guard(() => ctx.services.db.workflows.list())),
+  list: viewerProcedure.query(({ ctx }) => guard(() => ctx.services.db.workflows.list())),
 
-  get: publicProcedure.input(z.object({ id: workflowId, version: z.number().int().min(1).optional() })).query(async ({ ctx, input }) => {
+  get: viewerProcedure.input(z.object({ id: workflowId, version: z.number().int().min(1).optional() })).query(async ({ ctx, input }) => {
     const wf = await guard(() => ctx.services.db.workflows.get(input.id, input.version));
     if (!wf) throw notFound(input.version ? `Version ${input.version} of this workflow` : "This workflow");
     return wf;
   }),
 
-  create: publicProcedure
+  create: editorProcedure
     .input(z.object({ name: z.string().trim().min(1).max(200).default("Untitled workflow"), graph: z.unknown().optional() }))
     .mutation(({ ctx, input }) => {
       const graph = input.graph === undefined ? emptyWorkflow(input.name) : { ...parseOrThrow(input.graph), name: input.name };
       return guard(() => ctx.services.db.workflows.create(graph, "Created"));
     }),
 
-  save: publicProcedure
+  save: editorProcedure
     .input(z.object({ id: workflowId, graph: z.unknown(), message: z.string().max(500).optional() }))
     .mutation(async ({ ctx, input }) => {
       const graph = parseOrThrow(input.graph);
@@ -63,9 +63,9 @@ export const workflowRouter = router({
       return guard(() => ctx.services.db.workflows.save(input.id, graph, input.message));
     }),
 
-  versions: publicProcedure.input(z.object({ id: workflowId })).query(({ ctx, input }) => guard(() => ctx.services.db.workflows.versions(input.id))),
+  versions: viewerProcedure.input(z.object({ id: workflowId })).query(({ ctx, input }) => guard(() => ctx.services.db.workflows.versions(input.id))),
 
-  delete: publicProcedure.input(z.object({ id: workflowId })).mutation(async ({ ctx, input }) => {
+  delete: editorProcedure.input(z.object({ id: workflowId })).mutation(async ({ ctx, input }) => {
     const existing = await guard(() => ctx.services.db.workflows.get(input.id));
     if (!existing) throw notFound("This workflow");
     await guard(() => ctx.services.db.workflows.delete(input.id));
@@ -73,7 +73,7 @@ export const workflowRouter = router({
   }),
 
   /** Create a workflow from an exported Workflow JSON file's text. */
-  import: publicProcedure.input(z.object({ text: z.string().max(20_000_000) })).mutation(({ ctx, input }) => {
+  import: editorProcedure.input(z.object({ text: z.string().max(20_000_000) })).mutation(({ ctx, input }) => {
     let doc: unknown;
     try {
       doc = JSON.parse(input.text);
@@ -85,7 +85,7 @@ export const workflowRouter = router({
   }),
 
   /** `*.workflow.json` files of the examples folder. */
-  examples: publicProcedure.query(async ({ ctx }): Promise<ExampleSummary[]> => {
+  examples: viewerProcedure.query(async ({ ctx }): Promise<ExampleSummary[]> => {
     const dir = ctx.examplesDir;
     if (!dir) return [];
     let files: string[];
@@ -106,7 +106,7 @@ export const workflowRouter = router({
     return out;
   }),
 
-  createFromExample: publicProcedure.input(z.object({ file: z.string().min(1).max(200) })).mutation(async ({ ctx, input }) => {
+  createFromExample: editorProcedure.input(z.object({ file: z.string().min(1).max(200) })).mutation(async ({ ctx, input }) => {
     if (!ctx.examplesDir) throw notFound(`Example "${input.file}"`);
     const graph = await readExample(ctx.examplesDir, input.file);
     return guard(() => ctx.services.db.workflows.create(graph, `From example ${input.file}`));
