@@ -1,5 +1,5 @@
 /**
- * Registers every model a Training node produces. The run service calls {@link registerModelsFromEvent}
+ * Registers every model a Training node produces, and the refitted best model of a Tuning node. The run service calls {@link registerModelsFromEvent}
  * for each event after it is stored, so the run's rows already hold the upstream outputs (the training
  * table's hash) when a Training node's `succeeded` event arrives. Cached results are not registered again:
  * the entry from the run that trained the model already describes it.
@@ -11,6 +11,8 @@ import type { RunEvent } from "./types";
 /** The Training node's output port whose value is registered, and the input port whose table it learned from. */
 export const MODEL_PORT = "model";
 export const TRAIN_PORT = "train";
+/** Node categories whose `model` output is a trained model (a Tuning node's is the best candidate, refitted). */
+const REGISTERED_CATEGORIES = new Set(["Training", "Tuning"]);
 
 /**
  * The registry entry for `event` when it is a Training node's success with a `model` output; otherwise
@@ -21,7 +23,7 @@ export async function registerModelsFromEvent(db: Database, plan: Plan, event: R
   if (event.type !== "succeeded") return undefined;
   const node = plan.nodes.find((n) => n.id === event.nodeId);
   const model = event.outputs[MODEL_PORT];
-  if (!node || node.def.category !== "Training" || !model || model.type !== "model") return undefined;
+  if (!node || !REGISTERED_CATEGORIES.has(node.def.category) || !model || model.type !== "model") return undefined;
   const name = node.label.trim() || node.def.title;
   try {
     const run = await db.runs.get(event.runId);

@@ -7,6 +7,7 @@ import type { AnyNodeDefinition } from "../../nodes/core/define-node";
 import fileSource from "../../nodes/sources/file-source";
 import classificationMetrics from "../../nodes/evaluation/classification-metrics";
 import gradientBoosting from "../../nodes/training/gradient-boosting";
+import tuning from "../../nodes/tuning/tuning";
 import { registerModelsFromEvent } from "../../server/engine/model-registry-hook";
 import type { RunEventBody } from "../../server/engine/types";
 import type { Plan, PlanNode } from "../../server/graph/compile-graph";
@@ -143,6 +144,16 @@ describe.each(backends)("model registry on $name", (backend) => {
       const again = await registerModelsFromEvent(db, { ...second.plan, nodes: second.plan.nodes.map((n) => (n.id === "gbdt" ? { ...n, label } : n)) }, second.ev({ type: "succeeded", nodeId: "gbdt", durationMs: 5, outputs: { model: modelRef }, metrics: {}, cacheKey: "k2" }));
       expect(again).toMatchObject({ name: label, version: 2 });
       expect(again!.lineage.dataHash).toBeNull(); // that run's source output was never stored
+    });
+
+    it.skipIf(backend.skip)("registers a Tuning node's refitted model too", async () => {
+      const { runId, apply, plan } = await storedRun();
+      const label = unique("Tuned GBDT");
+      plan.nodes.push(planNode("tune", tuning, label, { train: { node: "src", port: "table" } }));
+      await apply({ type: "succeeded", nodeId: "src", durationMs: 1, outputs: { table }, metrics: {}, cacheKey: "k1" });
+      const m = await apply({ type: "succeeded", nodeId: "tune", durationMs: 9, outputs: { model: modelRef }, metrics: { best_score: 0.92 }, cacheKey: "k4" });
+      expect(m).toMatchObject({ name: label, version: 1, algorithm: "tuning/tune", metrics: { best_score: 0.92 }, params: { label: "class" }, modelHash: modelRef.hash });
+      expect(m!.lineage).toMatchObject({ runId, nodeId: "tune", dataHash: table.hash });
     });
 
     it.skipIf(backend.skip)("ignores cached, failed and model-less events, and nodes not in the plan", async () => {
