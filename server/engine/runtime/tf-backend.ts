@@ -1,10 +1,12 @@
 /**
  * Picks the fastest TensorFlow.js backend that loads in this process or worker thread:
- * `@tensorflow/tfjs-node-gpu` → `@tensorflow/tfjs-node` → WebAssembly (`@tensorflow/tfjs-backend-wasm`) → pure-JS
- * `cpu`. The native packages are optional (their install script downloads libtensorflow, which fails offline),
- * so they are never in package.json and are only loaded when present.
+ * `@tensorflow/tfjs-node-gpu` → `@tensorflow/tfjs-node` → WebGPU through Dawn (the `webgpu` package, only when it
+ * finds a hardware GPU adapter over Vulkan) → WebAssembly (`@tensorflow/tfjs-backend-wasm`) → pure-JS `cpu`. The
+ * native packages are optional (their install script downloads libtensorflow, which fails offline), so they are
+ * never in package.json and are only loaded when present; `webgpu` ships Dawn prebuilt and is an optional
+ * dependency.
  *
- * `LATTICE_TF_BACKEND` forces one choice (`tensorflow-gpu`, `tensorflow`, `wasm` or `cpu`) for tests and
+ * `LATTICE_TF_BACKEND` forces one choice (`tensorflow-gpu`, `tensorflow`, `webgpu`, `wasm` or `cpu`) for tests and
  * benchmarks; a forced backend that cannot load is an error rather than a silent fallback.
  */
 import { createRequire } from "node:module";
@@ -13,14 +15,14 @@ import type { TF } from "../../../nodes/core/context";
 
 export interface LoadedTf {
   tf: TF;
-  /** tfjs backend name in use: `tensorflow` (native, CPU or GPU), `wasm` or `cpu`. */
+  /** tfjs backend name in use: `tensorflow` (native, CPU or GPU), `webgpu`, `wasm` or `cpu`. */
   backend: string;
   /** The one-line account logged at load: what was chosen and why the others were skipped. */
   detail: string;
 }
 
-type Choice = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
-const CHAIN: Choice[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+type Choice = "tensorflow-gpu" | "tensorflow" | "webgpu" | "wasm" | "cpu";
+const CHAIN: Choice[] = ["tensorflow-gpu", "tensorflow", "webgpu", "wasm", "cpu"];
 
 let loaded: Promise<LoadedTf> | undefined;
 
@@ -67,6 +69,7 @@ interface Attempt {
 const TRY: Record<Choice, () => Promise<Attempt>> = {
   "tensorflow-gpu": () => native("@tensorflow/tfjs-node-gpu"),
   tensorflow: () => native("@tensorflow/tfjs-node"),
+  webgpu: loadWebGpu,
   wasm: loadWasm,
   cpu: loadCpu,
 };
@@ -79,6 +82,58 @@ async function native(pkg: string): Promise<Attempt> {
   await tf.setBackend("tensorflow");
   await tf.ready();
   return { tf, backend: tf.getBackend(), note: pkg };
+}
+
+/** The parts of Dawn's Node binding (`webgpu` package) used here, typed loosely: @webgpu/types is not a dependency. */
+interface GpuAdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+  limits: Record<string, number>;
+  requestDevice(desc?: unknown): Promise<unknown>;
+}
+interface DawnModule {
+  create(flags: string[]): { requestAdapter(opts?: unknown): Promise<GpuAdapterLike | null> };
+  globals: Record<string, unknown>;
+}
+
+/** Software adapters (Dawn's SwiftShader, Mesa's llvmpipe/lavapipe) are slower than WASM: not worth choosing. */
+export function isSoftwareAdapter(a: Pick<GpuAdapterLike, "isFallbackAdapter" | "info">): boolean {
+  const i = a.info ?? {};
+  return !!a.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|software/i.test(`${i.vendor ?? ""} ${i.architecture ?? ""} ${i.device ?? ""} ${i.description ?? ""}`);
+}
+
+async function loadWebGpu(): Promise<Attempt> {
+  const pkg = "webgpu";
+  const dawn = unwrapDawn((await import(/* webpackIgnore: true */ pkg)) as DawnModule & { default?: DawnModule });
+  const adapter = await dawn.create([]).requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) throw new Error("no WebGPU adapter (no Vulkan GPU driver found)");
+  const info = adapter.info ?? {};
+  const name = [info.vendor, info.device || info.description || info.architecture].filter(Boolean).join(" ") || "unknown GPU";
+  if (isSoftwareAdapter(adapter)) throw new Error(`only a software WebGPU adapter (${name}), slower than WASM`);
+  // tfjs-backend-webgpu reads GPUBufferUsage, GPUMapMode... as globals, as in a browser.
+  for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) Object.assign(globalThis, { [k]: v });
+  const tf = await importTf();
+  // The package registers itself only in a browser (it checks `window`); register it with our adapter instead.
+  const { WebGPUBackend } = (await import("@tensorflow/tfjs-backend-webgpu")) as unknown as { WebGPUBackend: new (device: unknown, info?: unknown) => object };
+  const limits = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+      maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxBufferSize: limits.maxBufferSize,
+      maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+      maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+    },
+  });
+  tf.registerBackend("webgpu", () => new WebGPUBackend(device, info) as never, 3);
+  if (!(await tf.setBackend("webgpu"))) throw new Error("setBackend('webgpu') returned false");
+  await tf.ready();
+  return { tf, backend: "webgpu", note: `Dawn on ${name}` };
+}
+
+function unwrapDawn(mod: DawnModule & { default?: DawnModule }): DawnModule {
+  return typeof mod.create === "function" ? mod : mod.default!;
 }
 
 async function loadWasm(): Promise<Attempt> {
