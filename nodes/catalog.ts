@@ -30,6 +30,8 @@ import logisticRegression from "./training/logistic-regression";
 import linearRegression from "./training/linear-regression";
 import gradientBoosting from "./training/gradient-boosting";
 import mlp from "./training/mlp";
+import decisionTree from "./training/decision-tree";
+import randomForest from "./training/random-forest";
 import permutationImportance from "./explain/permutation-importance";
 import kernelShap from "./explain/kernel-shap";
 import partialDependence from "./explain/partial-dependence";
@@ -73,6 +75,8 @@ export const NODE_DEFINITIONS: readonly AnyNodeDefinition[] = [
   logisticRegression,
   linearRegression,
   gradientBoosting,
+  randomForest,
+  decisionTree,
   mlp,
   tuning,
   fitEvaluate,

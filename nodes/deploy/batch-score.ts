@@ -14,7 +14,7 @@ import { port } from "../core/ports";
 import type { ColumnInfo, ModelInfo } from "../core/schema";
 import type { ModelValue, TransformValue } from "../core/values";
 import { applyFitted } from "../features/apply-fitted";
-import { isGradientBoostingModel, predictGradientBoosting } from "../training/gradient-boosting";
+import { isTreeRegressor, predictTreeModel } from "../training/tree-models";
 import { isMlpRegressor, predictMlpRegression } from "../training/mlp-model";
 import { scoreClassifier } from "../training/predict";
 
@@ -121,8 +121,8 @@ function checkFeatures(model: ModelValue, table: Table) {
 }
 
 async function score(model: ModelValue, table: Table, threshold: number, ctx: RunContext): Promise<Record<string, ColumnData>> {
-  if (isGradientBoostingModel(model) && !model.info.classes?.length) {
-    return { prediction: predictGradientBoosting(model, table).proba };
+  if (isTreeRegressor(model)) {
+    return { prediction: predictTreeModel(model, table).proba };
   }
   if (isMlpRegressor(model)) return { prediction: await predictMlpRegression(model, table, await ctx.runtime.tf()) };
   const { classes, proba } = await scoreClassifier(model, table, () => ctx.runtime.tf());

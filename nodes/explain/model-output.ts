@@ -1,13 +1,13 @@
 /**
  * What the explanation nodes explain: one number per row from any model Lattice trains, the probability of
  * one class for classifiers (scored with predict.ts' scoreClassifier, like the metrics node) or the
- * predicted value for regressors (gradient boosting, MLP). Also the feature checks they share.
+ * predicted value for regressors (tree models, MLP). Also the feature checks they share.
  */
 import type { Table } from "apache-arrow";
 import type { TF } from "../core/context";
 import { fail } from "../core/errors";
 import type { ModelValue } from "../core/values";
-import { isGradientBoostingModel, predictGradientBoosting } from "../training/gradient-boosting";
+import { isTreeRegressor, predictTreeModel } from "../training/tree-models";
 import { isMlpRegressor, predictMlpRegression } from "../training/mlp-model";
 import { checkClassifier, scoreClassifier } from "../training/predict";
 
@@ -29,7 +29,7 @@ export interface ExplainTarget {
  */
 export function explainTarget(model: ModelValue, targetClass: string): ExplainTarget {
   const features = modelFeatures(model);
-  if (isMlpRegressor(model) || (isGradientBoostingModel(model) && !model.info.classes?.length))
+  if (isMlpRegressor(model) || isTreeRegressor(model))
     return { task: "regression", classes: [], classIndex: -1, outputName: `predicted ${model.info.label ?? "value"}`, features };
   const { classes } = checkClassifier(model);
   const name = targetClass || (classes.length === 2 ? classes[1]! : classes[0]!);
@@ -64,7 +64,7 @@ export function requireFeatures(target: ExplainTarget, table: Table, port: strin
 export async function modelOutput(model: ModelValue, target: ExplainTarget, table: Table, getTf: () => Promise<TF>): Promise<Float64Array> {
   if (table.numRows === 0) return new Float64Array(0);
   if (target.task === "regression")
-    return isMlpRegressor(model) ? predictMlpRegression(model, table, await getTf()) : predictGradientBoosting(model, table).proba;
+    return isMlpRegressor(model) ? predictMlpRegression(model, table, await getTf()) : predictTreeModel(model, table).proba;
   const { proba } = await scoreClassifier(model, table, getTf);
   const k = target.classes.length;
   return Float64Array.from({ length: table.numRows }, (_, i) => proba[i * k + target.classIndex]!);

@@ -129,7 +129,7 @@ export function isGradientBoostingModel(model: ModelValue): boolean {
   return model.format === "json" && isGbdtState(model.state);
 }
 
-interface Target {
+export interface Target {
   objective: "binary" | "multiclass" | "regression";
   y: Float64Array;
   classes: string[];
@@ -137,7 +137,8 @@ interface Target {
   keep?: Int32Array;
 }
 
-function readTarget(table: Table, label: string, params: Params): Target {
+/** The label as class codes or regression targets, per the Task setting; shared with the tree trainers. */
+export function readTarget(table: Table, label: string, params: Pick<Params, "task" | "positiveClass">): Target {
   const dtype = dtypeOf(table.getChild(label)!.type);
   const numeric = dtype === "float" || dtype === "int";
   let regression = params.task === "regression";
@@ -177,12 +178,12 @@ function keepRows(n: number, has: (i: number) => boolean): Int32Array | undefine
   return keep;
 }
 
-/** What is known about the model from the input schema. */
-function modelInfo(t: TableInfo, params: Params): ModelInfo {
+/** What is known about a tree model from the input schema; shared with the tree trainers. */
+export function modelInfo(t: TableInfo, params: Pick<Params, "label" | "features" | "task" | "positiveClass">, algorithm = "gradient-boosting"): ModelInfo {
   const label = resolveLabel(t, params.label);
   const names = new Set(resolveFeatures(t, label, params.features));
   const features: ColumnInfo[] = t.columns.filter((c) => names.has(c.name)).map((c) => ({ name: c.name, dtype: c.dtype }));
-  const info: ModelInfo = { algorithm: "gradient-boosting", label, features };
+  const info: ModelInfo = { algorithm, label, features };
   const col = t.columns.find((c) => c.name === label);
   if (params.task === "regression") return { ...info, task: "regression" };
   const cats = col?.categories;

@@ -11,7 +11,7 @@ import { fail } from "../core/errors";
 import type { ModelValue } from "../core/values";
 import { readLayersModel, type ClassifierState } from "./model-files";
 import { applyPreprocess } from "./preprocess";
-import { isGradientBoostingModel, predictGradientBoosting } from "./gradient-boosting";
+import { isTreeModel, predictTreeModel } from "./tree-models";
 
 export interface LoadedModel {
   value: ModelValue;
@@ -34,9 +34,9 @@ const CHUNK = 8192;
 
 /** Fails (user error) unless `value` is a classifier this module can score; cheap, no tfjs needed. */
 export function checkClassifier(value: ModelValue): { classes: string[] } {
-  if (isGradientBoostingModel(value)) {
+  if (isTreeModel(value)) {
     const classes = value.info.classes;
-    if (!classes || classes.length < 2) fail("unsupported_model", "This gradient-boosting model is a regressor; it cannot be scored as a classifier.", "model");
+    if (!classes || classes.length < 2) fail("unsupported_model", `This ${value.info.algorithm ?? "tree"} model is a regressor; it cannot be scored as a classifier.`, "model");
     return { classes };
   }
   return checkLayersClassifier(value);
@@ -85,13 +85,13 @@ export async function predictProba(model: LoadedModel, table: Table, tf: TF): Pr
 
 /**
  * Class probabilities from any classifier Lattice trains: TensorFlow.js models (logistic regression, MLP)
- * and gradient-boosted trees (plain typed-array code, no tfjs needed). The one entry point for the metrics
+ * and tree models: gradient-boosted trees, decision trees, random forests (plain typed-array code, no tfjs needed). The one entry point for the metrics
  * node, batch scoring and endpoints.
  */
 export async function scoreClassifier(value: ModelValue, table: Table, getTf: () => Promise<TF>): Promise<Probabilities> {
-  if (isGradientBoostingModel(value)) {
+  if (isTreeModel(value)) {
     checkClassifier(value);
-    return predictGradientBoosting(value, table);
+    return predictTreeModel(value, table);
   }
   const tf = await getTf();
   const loaded = await loadModel(value, tf);

@@ -11,7 +11,7 @@ import type { ModelValue } from "../core/values";
 import { balancedAccuracy, f1Macro } from "../evaluation/classification-extras";
 import { accuracy, logLoss, rocAuc, rocAucOvr } from "../evaluation/metrics";
 import { regressionScores } from "../evaluation/regression";
-import { predictGradientBoosting } from "../training/gradient-boosting";
+import { predictTreeModel } from "../training/tree-models";
 import { isMlpRegressor, predictMlpRegression } from "../training/mlp-model";
 import { scoreClassifier } from "../training/predict";
 
@@ -29,7 +29,7 @@ export const METRICS = {
 export type MetricName = keyof typeof METRICS;
 export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
 
-/** Regressors (MLP, gradient boosting) have no classes. */
+/** Regressors (MLP, tree models) have no classes. */
 export function isClassifier(model: ModelValue): boolean {
   return !isMlpRegressor(model) && (model.info.classes?.length ?? 0) >= 2;
 }
@@ -44,7 +44,7 @@ export interface HeldOutScores {
 export async function scoreHeldOut(model: ModelValue, table: Table, label: string, getTf: () => Promise<TF>): Promise<HeldOutScores> {
   if (!isClassifier(model)) {
     const y = numericColumn(table, label);
-    const pred = isMlpRegressor(model) ? await predictMlpRegression(model, table, await getTf()) : predictGradientBoosting(model, table).proba;
+    const pred = isMlpRegressor(model) ? await predictMlpRegression(model, table, await getTf()) : predictTreeModel(model, table).proba;
     const rows = [...y.keys()].filter((i) => Number.isFinite(y[i]!) && Number.isFinite(pred[i]!));
     const s = regressionScores(Float64Array.from(rows, (i) => y[i]!), Float64Array.from(rows, (i) => pred[i]!));
     return { task: "regression", rows: rows.length, metrics: { rmse: s.rmse, mae: s.mae, r2: s.r2 } };

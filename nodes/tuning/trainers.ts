@@ -9,14 +9,18 @@ import { fail } from "../core/errors";
 import gradientBoosting from "../training/gradient-boosting";
 import logisticRegression from "../training/logistic-regression";
 import mlp from "../training/mlp";
+import decisionTree from "../training/decision-tree";
+import randomForest from "../training/random-forest";
 
-export const TRAINER_IDS = ["logistic-regression", "mlp", "gradient-boosting"] as const;
+export const TRAINER_IDS = ["logistic-regression", "mlp", "gradient-boosting", "random-forest", "decision-tree"] as const;
 export type TrainerId = (typeof TRAINER_IDS)[number];
 
 const DEFS: Record<TrainerId, AnyNodeDefinition> = {
   "logistic-regression": logisticRegression as unknown as AnyNodeDefinition,
   mlp: mlp as unknown as AnyNodeDefinition,
   "gradient-boosting": gradientBoosting as unknown as AnyNodeDefinition,
+  "random-forest": randomForest as unknown as AnyNodeDefinition,
+  "decision-tree": decisionTree as unknown as AnyNodeDefinition,
 };
 
 /** The trainer param the tuning/CV node sets itself (from its own column pickers), never from a search space. */
@@ -24,7 +28,7 @@ export const RESERVED = new Set(["label", "features"]);
 
 export const trainerParam = z.enum(TRAINER_IDS).default("logistic-regression").meta({
   title: "Trainer",
-  description: "The model to train: logistic regression, neural network (MLP) or gradient-boosted trees.",
+  description: "The model to train: logistic regression, neural network (MLP), gradient-boosted trees, random forest or decision tree.",
 });
 
 export function trainerDef(id: TrainerId): AnyNodeDefinition {

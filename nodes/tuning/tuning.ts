@@ -35,7 +35,7 @@ const params = z.object({
     .meta({
       title: "Search space",
       itemLabel: "setting",
-      description: "The trainer settings to tune: a range (from–to, log or linear scale) or a list of values each. Setting names as in the trainer's form, e.g. C, maxIter (logistic regression; learningRate, l2 and epochs only with its adam solver); hiddenLayers, activation, dropout (MLP); maxIter, maxLeafNodes, minSamplesLeaf (gradient boosting).",
+      description: "The trainer settings to tune: a range (from–to, log or linear scale) or a list of values each. Setting names as in the trainer's form, e.g. C, maxIter (logistic regression; learningRate, l2 and epochs only with its adam solver); hiddenLayers, activation, dropout (MLP); maxIter, maxLeafNodes, minSamplesLeaf (gradient boosting); nEstimators, maxDepth, maxFeatures, minSamplesLeaf (random forest).",
     }),
   settings: z
     .record(z.string(), z.union([z.number(), z.string(), z.boolean()]))

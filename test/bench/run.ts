@@ -5,6 +5,7 @@
 import { cpus } from "node:os";
 import { benchFoundation } from "./foundation.bench";
 import { benchGbdt } from "./gbdt.bench";
+import { benchForest } from "./forest.bench";
 import { benchCodeNode } from "./code-node.bench";
 import { benchQueue } from "./queue.bench";
 import { benchMlp } from "./mlp.bench";
@@ -15,6 +16,7 @@ import { printResults, type BenchResult } from "./stats";
 const sections: Record<string, () => Promise<BenchResult[]>> = {
   foundation: benchFoundation,
   gbdt: benchGbdt,
+  forest: benchForest,
   code: benchCodeNode,
   queue: benchQueue,
   mlp: benchMlp,
