@@ -16,9 +16,10 @@ const CATALOG = "../catalog";
 
 const field = z.object({
   name: z.string(),
-  dtype: z.enum(["number", "integer", "string", "boolean"]),
+  dtype: z.enum(["number", "integer", "string", "boolean", "date", "datetime"]),
   nullable: z.boolean(),
   categories: z.array(z.string()).optional(),
+  timezone: z.string().optional(),
 });
 
 const params = z.object({

@@ -17,8 +17,9 @@ export const MIN_DRIFT_ROWS = 100;
 /** Reference distribution of the input fields in the training rows. */
 export function referenceOf(table: Table, fields: InputField[]): FeatureReference[] {
   return fields.map((f): FeatureReference => {
-    if (f.dtype === "number" || f.dtype === "integer") {
-      const x = numericColumn(table, f.name);
+    if (f.dtype === "number" || f.dtype === "integer" || f.dtype === "date" || f.dtype === "datetime") {
+      // Dates and date-times bin as milliseconds since the epoch: what Arrow reads and what validated requests hold.
+      const x = f.dtype === "date" || f.dtype === "datetime" ? epochMs(table, f.name) : numericColumn(table, f.name);
       const present = x.filter((v) => !Number.isNaN(v)).sort();
       const edges = present.length ? quantileEdges(present, BINS) : [];
       return { feature: f.name, kind: "numeric", edges, shares: binShares(x, edges) };
@@ -32,6 +33,19 @@ export function referenceOf(table: Table, fields: InputField[]): FeatureReferenc
     for (const v of x) shares[v === null ? categories.length + 1 : (index.get(v) ?? categories.length)]! += 1;
     return { feature: f.name, kind: "categorical", categories, shares: shares.map((c) => c / (x.length || 1)) };
   });
+}
+
+/** A date/timestamp column as milliseconds since the epoch (NaN for missing). */
+function epochMs(table: Table, name: string): Float64Array {
+  const v = table.getChild(name);
+  const out = new Float64Array(table.numRows).fill(Number.NaN);
+  if (v) for (let i = 0; i < out.length; i++) {
+    const x: unknown = v.get(i);
+    if (typeof x === "number") out[i] = x;
+    else if (typeof x === "bigint") out[i] = Number(x);
+    else if (x instanceof Date) out[i] = x.getTime();
+  }
+  return out;
 }
 
 /** Bin counts of served rows for one version, updated per request (O(rows × features)). */

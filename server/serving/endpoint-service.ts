@@ -21,6 +21,7 @@ import { StoreError } from "../store/store-errors";
 import type { ApiKeyRecord, AuditEntryRecord, Database, EndpointRecord, EndpointVersionRecord, RunRecord } from "../store/types";
 import { createBatchJobs, type BatchDeps, type BatchJobs } from "./batch";
 import { DriftAccumulator, referenceOf } from "./drift";
+import { createExplainer, type PipelineExplainer } from "./explain";
 import { readGate } from "./gate";
 import { collectCategories, deriveInputFields, rowValidator, type RowValidator } from "./input";
 import { hashKey, newKey } from "./keys";
@@ -75,6 +76,8 @@ export interface LoadedVersion {
   drift: DriftAccumulator;
   /** Field metadata (roles) of the training rows, copied onto request tables. */
   metadata: Record<string, Record<string, string>>;
+  /** Kernel SHAP of the whole pipeline (`?explain=true` for models without linear explanations); idle until used. */
+  explainer: PipelineExplainer;
 }
 
 export type ServingService = EndpointService & {
@@ -231,6 +234,7 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
     const fields = (v.inputSchema as { fields: InputField[] }).fields;
     const reference = ((v.reference as { features?: FeatureReference[] }).features ?? []) as FeatureReference[];
     const pipeline = await loadPipeline(spec, { artifacts, runtime, registry });
+    const metadata = (v.inputSchema as { metadata?: Record<string, Record<string, string>> }).metadata ?? {};
     return {
       slug: e.slug,
       version: v.version,
@@ -239,7 +243,8 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
       validator: rowValidator(fields),
       pipeline,
       drift: new DriftAccumulator(reference),
-      metadata: (v.inputSchema as { metadata?: Record<string, Record<string, string>> }).metadata ?? {},
+      metadata,
+      explainer: createExplainer({ spec, fields, metadata, pipeline, artifacts }),
     };
   }
 

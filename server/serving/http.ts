@@ -19,6 +19,7 @@ import type { EndpointRecord } from "../store/types";
 import { BatchUnavailableError, type BatchFormat } from "./batch";
 import type { ServingService } from "./endpoint-service";
 import { SLUG } from "./endpoint-service";
+import { EXPLAIN_MAX_ROWS } from "./explain";
 import { columnsToTable, csvRows, InputError, type FieldError } from "./input";
 import { openApiDocument } from "./openapi";
 import { RateLimiter } from "./rate-limit";
@@ -230,8 +231,6 @@ export function createServingHandler(svc: ServingService, opts: ServingHttpOptio
     const loaded = await svc.loaded(endpoint, version);
     if (!loaded) throw new HttpError(404, "not_found", `Endpoint "${slug}" has no version ${version}.`);
     done(version);
-    if (explain && !loaded.pipeline.explainable)
-      throw new HttpError(422, "explain_unsupported", "Explanations are available for logistic regression models; this version's model is not one.", {}, [{ row: -1, field: "explain", message: "not supported by this model" }]);
     const body = await readBody(req, limit);
     let rows: unknown[];
     if (type === "text/csv") {
@@ -252,11 +251,16 @@ export function createServingHandler(svc: ServingService, opts: ServingHttpOptio
       }
       rows = rowsOf(parsed);
     }
+    if (explain && rows.length > EXPLAIN_MAX_ROWS)
+      throw new HttpError(422, "too_many_rows", `Explanations are computed for at most ${EXPLAIN_MAX_ROWS} rows per request, and this one has ${rows.length}. Send the rows in smaller requests, or leave out explain=true.`, {}, [{ row: -1, field: "explain", message: `at most ${EXPLAIN_MAX_ROWS} rows with explain=true` }]);
     const cols = loaded.validator.columns(rows);
+    const linear = explain && loaded.pipeline.explainable;
     const result =
       loaded.pipeline.runColumns && !explain
         ? await loaded.pipeline.runColumns(cols, rows.length)
-        : await loaded.pipeline.run(columnsToTable(cols, loaded.fields, loaded.spec.columnTypes, loaded.metadata), { explain });
+        : await loaded.pipeline.run(columnsToTable(cols, loaded.fields, loaded.spec.columnTypes, loaded.metadata), { explain: linear });
+    // Models without linear explanations: Kernel SHAP of the whole pipeline over the input fields (explain.ts).
+    if (explain && !linear) await loaded.explainer.explain(cols, rows.length, result);
     loaded.drift.add(cols, rows.length);
     const task = loaded.spec.model.task;
     svc.metrics.predictions(slug, version, result.scores, task === "binary" ? loaded.spec.threshold : task === "regression" ? undefined : 0);

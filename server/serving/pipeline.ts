@@ -1,7 +1,7 @@
 /**
  * One endpoint version, loaded: the fitted transforms and the model read once from the artifact store and kept
  * (TensorFlow.js weights included), then every request's table goes through the same functions batch scoring
- * uses (apply-fitted.ts, predict.ts, gradient-boosting.ts, batch-score's classify), so the numbers are equal.
+ * uses (apply-fitted.ts, predict.ts, tree-models.ts, batch-score's classify), so the numbers are equal.
  */
 import type { Tensor } from "@tensorflow/tfjs";
 import type { Table } from "apache-arrow";
@@ -11,7 +11,7 @@ import type { NodeRegistry } from "../../nodes/core/registry";
 import type { ModelValue, TransformValue } from "../../nodes/core/values";
 import { classify } from "../../nodes/deploy/batch-score";
 import { applyFitted } from "../../nodes/features/apply-fitted";
-import { isGradientBoostingModel, predictGradientBoosting } from "../../nodes/training/gradient-boosting";
+import { isTreeModel, predictTreeModel } from "../../nodes/training/tree-models";
 import { readLayersModel } from "../../nodes/training/model-files";
 import { isMlpRegressor, type MlpRegressorState } from "../../nodes/training/mlp-model";
 import { checkClassifier, loadModel, predictProba, type LoadedModel } from "../../nodes/training/predict";
@@ -20,12 +20,13 @@ import { decodeValue } from "../engine/codecs";
 import type { ArtifactStore } from "../engine/types";
 import { compileEncoding } from "./fast-encode";
 import type { ServingSpec } from "./spec";
+import type { Explanation } from "./explain";
 
 export interface Prediction {
   prediction: string | number;
   probabilities?: Record<string, number>;
-  /** With `explain`: contribution of each input feature to the log-odds (linear models). */
-  explanation?: { method: "linear"; intercept: number; contributions: Record<string, number> };
+  /** With `explain`: linear contributions to the log-odds (logistic regression) or Kernel SHAP values (explain.ts). */
+  explanation?: Explanation;
 }
 
 export interface PipelineResult {
@@ -35,7 +36,7 @@ export interface PipelineResult {
 }
 
 export interface Pipeline {
-  /** Whether `explain` is available for this model. */
+  /** Whether `explain` gives linear (log-odds) explanations; other models are explained by explain.ts (Kernel SHAP). */
   readonly explainable: boolean;
   /** Runs the steps and the model. Throws NodeUserError for rows the steps or model refuse. */
   run(table: Table, opts?: { explain?: boolean; signal?: AbortSignal }): Promise<PipelineResult>;
@@ -129,13 +130,13 @@ async function makeScorer(
   threshold: number,
   runtime: NodeRuntime,
 ): Promise<{ scorer: Scorer; explainable: boolean; dispose(): void; direct?: (cols: Record<string, unknown[]>, rows: number) => Promise<PipelineResult> }> {
-  if (isGradientBoostingModel(model)) {
+  if (isTreeModel(model)) {
     if (!model.info.classes?.length) {
       return {
         explainable: false,
         dispose: () => undefined,
         scorer: async (t) => {
-          const y = predictGradientBoosting(model, t).proba;
+          const y = predictTreeModel(model, t).proba;
           return { predictions: Array.from(y, (v) => ({ prediction: v })), scores: y };
         },
       };
@@ -145,7 +146,7 @@ async function makeScorer(
       explainable: false,
       dispose: () => undefined,
       scorer: async (t) => {
-        const { classes, proba } = predictGradientBoosting(model, t);
+        const { classes, proba } = predictTreeModel(model, t);
         return toPredictions(classes, proba, t.numRows, threshold);
       },
     };
@@ -226,6 +227,7 @@ function explainLinear(loaded: LoadedModel, lin: { kernel: Float32Array; bias: F
     const out = lin.outputs === 1 ? 0 : loaded.classes.indexOf(String(p.prediction));
     const contributions: Record<string, number> = {};
     for (let j = 0; j < d; j++) contributions[feature[j]!] = (contributions[feature[j]!] ?? 0) + x[i * d + j]! * lin.kernel[j * lin.outputs + out]!;
-    p.explanation = { method: "linear", intercept: lin.bias[out]!, contributions };
+    const cls = lin.outputs === 1 ? loaded.classes[1] : loaded.classes[out];
+    p.explanation = { method: "linear", output: "log-odds", ...(cls === undefined ? {} : { class: cls }), intercept: lin.bias[out]!, contributions };
   }
 }

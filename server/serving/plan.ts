@@ -71,7 +71,7 @@ function pickModel(graph: Workflow, run: RunRecord, registry: NodeRegistry, mode
   }
   const models = graph.nodes.filter(produced);
   if (models.length === 1) return models[0]!;
-  if (!models.length) throw new ServiceError("invalid_workflow", `Run ${run.id} trained no model: add a training node (logistic regression, gradient boosting, MLP) and run the workflow.`);
+  if (!models.length) throw new ServiceError("invalid_workflow", `Run ${run.id} trained no model: add a training node (logistic regression, gradient boosting, random forest, MLP) and run the workflow.`);
   // Several models: the one a Batch score node or a fairness gate reads is the one meant for deployment.
   const downstreamOf = (kinds: string[]) =>
     models.filter((m) => graph.edges.some((e) => e.source === m.id && kinds.includes(graph.nodes.find((n) => n.id === e.target)?.kind ?? "") ) || reachesKinds(graph, m.id, kinds));

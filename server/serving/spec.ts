@@ -12,8 +12,27 @@ export type ServingStep =
   /** A node that learns nothing (code, SQL expression, rename, cast), run again on the request's rows. */
   | { type: "node"; nodeId: string; label: string; kind: string; params: Record<string, unknown>; inputPort: string; outputPort: string };
 
-/** Arrow type of an input column, so request rows become exactly the column types the training rows had. */
-export type ColumnType = "float64" | "float32" | "int64" | "int32" | "int16" | "int8" | "utf8" | "bool";
+/** Unit of an Arrow Timestamp column. */
+export type TimestampUnit = "s" | "ms" | "us" | "ns";
+
+/**
+ * Arrow type of an input column, so request rows become exactly the column types the training rows had.
+ * Dates: "date32" (Date32<DAY>), "date64" (Date64<MILLISECOND>). Timestamps: "timestamp[unit]" (no time zone:
+ * wall-clock values) or "timestamp[unit, zone]" (instants, with the column's time zone, e.g. "timestamp[us, UTC]").
+ */
+export type ColumnType =
+  | "float64"
+  | "float32"
+  | "int64"
+  | "int32"
+  | "int16"
+  | "int8"
+  | "utf8"
+  | "bool"
+  | "date32"
+  | "date64"
+  | `timestamp[${TimestampUnit}]`
+  | `timestamp[${TimestampUnit}, ${string}]`;
 
 export interface ServingSpec {
   formatVersion: 1;

@@ -16,11 +16,18 @@ export interface Actor {
 /** One column of an endpoint's input (derived from the graph back through the fitted transforms). */
 export interface InputField {
   name: string;
-  dtype: "number" | "integer" | "string" | "boolean";
+  /** "date": a "YYYY-MM-DD" string; "datetime": an RFC 3339 / ISO 8601 date-time string (docs/endpoints.md, Input types). */
+  dtype: "number" | "integer" | "string" | "boolean" | "date" | "datetime";
   /** The request may omit it or send null (it is imputed or encoded as missing downstream). */
   nullable: boolean;
   /** Categories seen in training, for string columns feeding an encoder (documentation; unseen values follow the encoder's param). */
   categories?: string[];
+  /**
+   * datetime fields whose training column is zoned (an instant): that time zone (e.g. "UTC"); values must then
+   * carry an offset ("Z" or ±hh:mm). Absent: the column holds wall-clock times, and an offset, when sent, is
+   * converted to UTC.
+   */
+  timezone?: string;
 }
 
 export interface GateCheck {

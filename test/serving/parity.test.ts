@@ -31,9 +31,19 @@ function jsonRows(t: Table, columns: string[]): Array<Record<string, unknown>> {
   })));
 }
 
-async function checkParity(name: "adult-income" | "adult-gbdt" | "code", slug: string) {
+/** The gradient-boosting example with a random forest (30 trees, to keep the test quick) as its model. */
+function randomForestExample() {
+  const wf = example("adult-gbdt");
+  const model = wf.nodes.find((n) => n.id === "model")!;
+  model.kind = "training/random-forest";
+  model.params = { nEstimators: 30 };
+  return wf;
+}
+
+async function checkParity(name: "adult-income" | "adult-gbdt" | "adult-forest" | "code", slug: string) {
   const csv = scoringCsv(h.dir);
-  const { workflowId, runId } = await runWorkflow(h.svc, name === "code" ? codeAndImpute(csv) : withBatchScore(example(name), csv));
+  const wf = name === "code" ? codeAndImpute(csv) : withBatchScore(name === "adult-forest" ? randomForestExample() : example(name), csv);
+  const { workflowId, runId } = await runWorkflow(h.svc, wf);
   const pub = await h.svc.endpoints.publish({ workflowId, runId, slug }, ADMIN);
   expect(pub.version).toBe(1);
   const { key } = await h.svc.endpoints.createKey(slug, "parity", ADMIN, 100_000);
@@ -123,15 +133,24 @@ describe("endpoint ↔ batch scoring parity on Adult", () => {
     const r = await post(`${h.url}/api/v1/endpoints/${slug}/predict?explain=true`, JSON.stringify({ age: 45, workclass: "Private", "hours-per-week": 60 }), { authorization: `Bearer ${key}` });
     expect(r.status).toBe(200);
     const p = r.json.predictions[0];
+    expect(p.explanation).toMatchObject({ method: "linear", output: "log-odds", class: ">50K" });
     const logit = p.explanation.intercept + Object.values(p.explanation.contributions as Record<string, number>).reduce((a, b) => a + b, 0);
     expect(1 / (1 + Math.exp(-logit))).toBeCloseTo(p.probabilities[">50K"], 5);
   });
 
   it("gradient-boosted trees: JSON, single rows and CSV equal Batch score", async () => {
     const { key, slug } = await checkParity("adult-gbdt", "adult-gbdt");
+    // Trees are explained by Kernel SHAP of the pipeline (explain.ts; test/serving/explain.test.ts), in probability.
     const r = await post(`${h.url}/api/v1/endpoints/${slug}/predict?explain=true`, JSON.stringify({ age: 45 }), { authorization: `Bearer ${key}` });
-    expect(r.status).toBe(422);
-    expect(r.json.error.errors[0].field).toBe("explain");
+    expect(r.status).toBe(200);
+    const p = r.json.predictions[0];
+    expect(p.explanation).toMatchObject({ method: "kernel-shap", output: "probability", class: ">50K" });
+    expect(p.explanation.intercept + Object.values(p.explanation.contributions as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(p.probabilities[">50K"], 6);
+  });
+
+  it("random forest: JSON, single rows and CSV equal Batch score", async () => {
+    const { slug } = await checkParity("adult-forest", "adult-forest");
+    expect((await h.svc.endpoints.get(slug)).input.map((f) => f.name)).toContain("native-country");
   });
 
   it("a Code node (sandbox, run per request) and a fitted Impute on the serving path equal Batch score after the same code", async () => {

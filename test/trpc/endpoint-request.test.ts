@@ -33,4 +33,20 @@ describe("endpoint request helpers", () => {
     expect(formToRow(fields, { age: "52", hours: "", workclass: "Private", "native-country": "Peru" })).toEqual({ row: { age: 52, workclass: "Private", "native-country": "Peru" }, errors: {} });
     expect(formToRow(fields, { age: "old", hours: "1.5", workclass: "", "native-country": "" }).errors).toEqual({ age: "Enter a number.", hours: "Enter a whole number.", "native-country": "Required." });
   });
+
+  it("date and date-time fields: example values the API accepts; picker values sent as ISO strings", () => {
+    const dates: InputField[] = [
+      { name: "day", dtype: "date", nullable: false },
+      { name: "local", dtype: "datetime", nullable: false },
+      { name: "at", dtype: "datetime", nullable: false, timezone: "UTC" },
+    ];
+    expect(exampleRow(dates)).toEqual({ day: "1970-01-01", local: "1970-01-01T00:00:00", at: "1970-01-01T00:00:00Z" });
+    const { row, errors } = formToRow(dates, { day: "2024-05-06", local: "2024-05-06T07:08", at: "2024-05-06T07:08:09" });
+    expect(errors).toEqual({});
+    expect(row.day).toBe("2024-05-06");
+    expect(row.local).toBe("2024-05-06T07:08");
+    // Zoned column: the picker's local time, as the UTC instant it names.
+    expect(row.at).toBe(new Date(2024, 4, 6, 7, 8, 9).toISOString());
+    expect(formToRow(dates, { day: "06/05/2024", local: "2024-05-06", at: "soon" }).errors).toEqual({ day: "Enter a date (YYYY-MM-DD).", local: "Enter a date and time.", at: "Enter a date and time." });
+  });
 });

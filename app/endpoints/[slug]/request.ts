@@ -17,6 +17,8 @@ export function exampleRow(fields: InputField[]): Row {
     if (f.categories?.length) row[f.name] = f.categories[0]!;
     else if (f.dtype === "number" || f.dtype === "integer") row[f.name] = 0;
     else if (f.dtype === "boolean") row[f.name] = false;
+    else if (f.dtype === "date") row[f.name] = "1970-01-01";
+    else if (f.dtype === "datetime") row[f.name] = f.timezone ? "1970-01-01T00:00:00Z" : "1970-01-01T00:00:00";
     else row[f.name] = f.nullable ? null : "";
   }
   return row;
@@ -37,7 +39,7 @@ export function curlSnippet(origin: string, slug: string, row: Row, key = "$LATT
 /** A typed client: the Row type has one property per input column, nullable ones optional. */
 export function typescriptSnippet(origin: string, slug: string, fields: InputField[], row: Row): string {
   const tsType = (f: InputField) =>
-    f.categories?.length && f.categories.length <= 12 ? f.categories.map((c) => JSON.stringify(c)).join(" | ") + " | (string & {})" : f.dtype === "integer" ? "number" : f.dtype;
+    f.categories?.length && f.categories.length <= 12 ? f.categories.map((c) => JSON.stringify(c)).join(" | ") + " | (string & {})" : f.dtype === "integer" ? "number" : f.dtype === "date" || f.dtype === "datetime" ? "string" : f.dtype;
   const props = fields.map((f) => `  ${/^[A-Za-z_$][\w$]*$/.test(f.name) ? f.name : JSON.stringify(f.name)}${f.nullable ? "?" : ""}: ${tsType(f)}${f.nullable ? " | null" : ""};`);
   return [
     `type Row = {`,
@@ -77,7 +79,19 @@ export function formToRow(fields: InputField[], values: Record<string, string>):
       else if (f.dtype === "integer" && !Number.isInteger(n)) errors[f.name] = "Enter a whole number.";
       else row[f.name] = n;
     } else if (f.dtype === "boolean") row[f.name] = raw === "true";
-    else row[f.name] = raw;
+    else if (f.dtype === "datetime" && f.timezone) {
+      // A datetime-local value is the browser's local time: sent as the instant it names (UTC, with "Z").
+      const t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(raw) ? new Date(raw) : undefined;
+      if (!t || Number.isNaN(t.getTime())) errors[f.name] = "Enter a date and time.";
+      else row[f.name] = t.toISOString();
+    } else if (f.dtype === "datetime") {
+      // Wall-clock column: sent as written (datetime-local gives YYYY-MM-DDTHH:MM[:SS]).
+      if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(raw)) errors[f.name] = "Enter a date and time.";
+      else row[f.name] = raw;
+    } else if (f.dtype === "date") {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(raw)) errors[f.name] = "Enter a date (YYYY-MM-DD).";
+      else row[f.name] = raw;
+    } else row[f.name] = raw;
   }
   return { row, errors };
 }

@@ -79,7 +79,8 @@ function Answer({ answer }: { answer: PredictAnswer }) {
 }
 
 export function TryIt({ detail, apiKey, onKeyChange }: { detail: EndpointDetail; apiKey: string; onKeyChange(k: string): void }) {
-  const initial = useMemo(() => Object.fromEntries(Object.entries(exampleRow(detail.input)).map(([k, v]) => [k, v === null ? "" : String(v)])), [detail.input]);
+  // datetime-local inputs take YYYY-MM-DDTHH:MM[:SS] without an offset.
+  const initial = useMemo(() => Object.fromEntries(Object.entries(exampleRow(detail.input)).map(([k, v]) => [k, v === null ? "" : String(v).replace(/Z$/, "")])), [detail.input]);
   const [values, setValues] = useState<Record<string, string>>(initial);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [answer, setAnswer] = useState<PredictAnswer | undefined>();
@@ -132,6 +133,17 @@ export function TryIt({ detail, apiKey, onKeyChange }: { detail: EndpointDetail;
                   <option value="true">true</option>
                   <option value="false">false</option>
                 </select>
+              ) : f.dtype === "date" || f.dtype === "datetime" ? (
+                <input
+                  className="input"
+                  type={f.dtype === "date" ? "date" : "datetime-local"}
+                  step={f.dtype === "datetime" ? 1 : undefined}
+                  value={values[f.name] ?? ""}
+                  onChange={(e) => setValues({ ...values, [f.name]: e.target.value })}
+                  title={f.dtype === "datetime" ? (f.timezone ? `Your local time; sent as UTC (the column holds instants, time zone ${f.timezone}).` : "Sent as written (the column holds wall-clock times).") : "YYYY-MM-DD"}
+                  aria-invalid={!!errors[f.name]}
+                  data-testid={`try-field-${f.name}`}
+                />
               ) : (
                 <input
                   className="input"
