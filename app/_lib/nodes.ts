@@ -34,7 +34,7 @@ export interface FieldSchema {
   anyOf?: FieldSchema[];
   oneOf?: FieldSchema[];
   const?: unknown;
-  ui?: "column" | "columns" | "code" | "code-params" | "file" | "textarea" | "hidden";
+  ui?: "column" | "columns" | "code" | "code-params" | "file" | "textarea" | "hidden" | "trainer-setting";
   port?: string;
   dtype?: "any" | "numeric" | "string";
   /** What one item of a list is called in the form ("rule", "layer"); else derived from the title. */

@@ -15,7 +15,7 @@ export interface FieldMeta {
    * `column`: one column of `port`; `columns`: several; `code`: a code editor; `code-params`: the form of a
    * code node's declared parameters; `file`: a file/upload.
    */
-  ui?: "column" | "columns" | "code" | "code-params" | "file" | "textarea" | "hidden";
+  ui?: "column" | "columns" | "code" | "code-params" | "file" | "textarea" | "hidden" | "trainer-setting";
   port?: string;
   dtype?: ColumnDType;
   /** Lists: names the editor's add button ("+ Add rule"); defaults to the field's title. */

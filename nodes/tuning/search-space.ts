@@ -11,7 +11,7 @@ import { coerceSetting, requireSetting, type TrainerId } from "./trainers";
 const rangeEntry = z
   .object({
     type: z.literal("range"),
-    param: z.string().default("").meta({ title: "Setting", description: "Name of the trainer setting, e.g. learningRate." }),
+    param: z.string().default("").meta({ ui: "trainer-setting", title: "Setting", description: "The trainer setting to tune (the list shows the chosen trainer's settings)." }),
     low: z.number().default(0.001).meta({ title: "From" }),
     high: z.number().default(0.1).meta({ title: "To" }),
     scale: z.enum(["log", "linear"]).default("log").meta({ title: "Scale", description: "log: every factor of ten is equally likely (learning rates, penalties); linear: every value is." }),
@@ -22,7 +22,7 @@ const rangeEntry = z
 const valuesEntry = z
   .object({
     type: z.literal("values"),
-    param: z.string().default("").meta({ title: "Setting", description: "Name of the trainer setting, e.g. activation." }),
+    param: z.string().default("").meta({ ui: "trainer-setting", title: "Setting", description: "The trainer setting to tune (the list shows the chosen trainer's settings)." }),
     values: z.array(z.string()).default([]).meta({ title: "Values", itemLabel: "value", description: "Each value to try, as you would type it: 0.01, relu, true, or 64, 32 for layers." }),
   })
   .meta({ title: "List of values" });

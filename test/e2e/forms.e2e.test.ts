@@ -137,3 +137,43 @@ it("edits list params (rules, hidden layers) with the mouse and keeps them after
   }
   expect(pageErrors).toEqual([]);
 });
+
+it("edits a Tuning node's search space with the mouse: settings are picked from the chosen trainer's", async () => {
+  const page = await openPage(browser, server.url);
+  const pageErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  try {
+    await page.goto(server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
+    await page.locator(".home[data-ready]").waitFor({ timeout: 180_000 });
+    await page.getByTestId("example-adult-tuning.workflow.json").click();
+    await page.waitForURL(/\/workflows\//, { timeout: 180_000 });
+    await page.getByTestId("canvas").waitFor({ timeout: 180_000 });
+    await openSettings(page, "tuning/tune");
+    // The example's three entries, each with a picker of gradient boosting's settings.
+    const setting = (i: number) => page.getByTestId(`field-space-item-${i}-param`);
+    await setting(2).waitFor();
+    expect(await setting(0).evaluate((e) => e.tagName)).toBe("SELECT");
+    expect([await setting(0).inputValue(), await setting(1).inputValue(), await setting(2).inputValue()]).toEqual(["maxIter", "learningRate", "maxLeafNodes"]);
+    const options = await setting(0).locator("option").evaluateAll((els) => els.map((e) => (e as HTMLOptionElement).value));
+    expect(options).toEqual(expect.arrayContaining(["maxIter", "learningRate", "maxLeafNodes", "minSamplesLeaf"]));
+    expect(options).not.toContain("label");
+    // Add a list of values for another setting, picked from the list.
+    await page.getByTestId("field-space-add-type").selectOption({ label: "List of values" });
+    await page.getByTestId("field-space-add").click();
+    await setting(3).waitFor();
+    await setting(3).selectOption("minSamplesLeaf");
+    expect(await setting(3).inputValue()).toBe("minSamplesLeaf");
+    // Another trainer: its own settings are offered.
+    await page.getByTestId("field-trainer").selectOption("logistic-regression");
+    await expect.poll(async () => (await setting(0).locator("option").allTextContents()).some((t) => t.includes("(C)") || t === "C"), { timeout: 10_000 }).toBe(true);
+    await page.getByTestId("field-space").scrollIntoViewIfNeeded();
+    await page.mouse.move(5, 5);
+    await page.screenshot({ path: path.join(OUT, "forms-tuning.png") });
+  } catch (e) {
+    await page.screenshot({ path: path.join(OUT, "forms-tuning-failure.png") }).catch(() => undefined);
+    throw e;
+  } finally {
+    await page.close();
+  }
+  expect(pageErrors).toEqual([]);
+});

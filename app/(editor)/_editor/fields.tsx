@@ -21,6 +21,7 @@ import {
   unionOf,
   type Path,
 } from "./form-schema";
+import { TRAINER_IDS, trainerSettings, type TrainerId } from "../../../nodes/tuning/trainers";
 import { CodeField } from "./code/code-field";
 import { CodeParamsField } from "./code/code-params-field";
 import { actions, useEditor } from "./store";
@@ -508,6 +509,26 @@ function JsonField({ name, tid, f, value, onChange }: FieldProps) {
   );
 }
 
+/** A setting of the trainer chosen in the same node's `trainer` param (Tuning search space): a picker, not a name to type. */
+function TrainerSettingField({ nodeId, tid, value, onChange }: FieldProps) {
+  const trainer = useEditor((s) => s.nodes.find((n) => n.id === nodeId)?.data.params.trainer);
+  const id: TrainerId = TRAINER_IDS.includes(trainer as TrainerId) ? (trainer as TrainerId) : TRAINER_IDS[0];
+  const settings = [...trainerSettings(id).values()];
+  const v = typeof value === "string" ? value : "";
+  return (
+    <select className="input" value={v} onChange={(e) => onChange(e.target.value)} data-testid={tid}>
+      <option value="">— choose a setting —</option>
+      {v && !settings.some((x) => x.name === v) && <option value={v}>{v} (not a setting of this trainer)</option>}
+      {settings.map((x) => (
+        <option key={x.name} value={x.name}>
+          {x.title}
+          {x.title !== x.name ? ` (${x.name})` : ""}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 /** Whether a field shows the validation messages of its own items (so the form need not repeat them). */
 export function showsNestedIssues(f: FieldSchema): boolean {
   const { field } = baseType(f);
@@ -522,6 +543,7 @@ export function Field(props: FieldProps): ReactNode {
   if (field.ui === "file") return <FileField {...p} />;
   if (field.ui === "code") return <CodeField {...p} />;
   if (field.ui === "code-params") return <CodeParamsField {...p} />;
+  if (field.ui === "trainer-setting") return <TrainerSettingField {...p} />;
   if (enumValues) {
     return (
       <select className="input" value={value == null ? "" : String(value)} onChange={(e) => onChange(e.target.value === "" ? (nullable ? null : undefined) : (enumValues.find((x) => String(x) === e.target.value) ?? e.target.value))} data-testid={tid}>
