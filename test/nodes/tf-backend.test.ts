@@ -43,7 +43,11 @@ describe("loadTf", () => {
   });
 
   it("tries WebGPU only on a hardware adapter: without one it says why and LATTICE_TF_BACKEND=webgpu fails clearly", async () => {
-    const { isSoftwareAdapter } = await fresh();
+    const { isSoftwareAdapter, hasVulkanLoader } = await fresh();
+    if (process.platform === "linux") {
+      expect(hasVulkanLoader({ LD_LIBRARY_PATH: "/opt/vk" }, (p) => p === "/opt/vk/libvulkan.so.1")).toBe(true);
+      expect(hasVulkanLoader({}, () => false)).toBe(false);
+    }
     expect(isSoftwareAdapter({ isFallbackAdapter: true })).toBe(true);
     expect(isSoftwareAdapter({ info: { vendor: "google", architecture: "swiftshader" } })).toBe(true);
     expect(isSoftwareAdapter({ info: { vendor: "mesa", device: "llvmpipe (LLVM 15.0.6, 256 bits)" } })).toBe(true);
@@ -56,7 +60,7 @@ describe("loadTf", () => {
     );
     // This machine decides which: a GPU machine loads it; one without a Vulkan GPU (CI) names the reason.
     if ("ok" in r) expect(r.ok).toBe("webgpu");
-    else expect(r.error).toMatch(/^LATTICE_TF_BACKEND=webgpu could not load: (no WebGPU adapter \(no Vulkan GPU driver found\)|only a software WebGPU adapter|Cannot find package 'webgpu')/);
+    else expect(r.error).toMatch(/^LATTICE_TF_BACKEND=webgpu could not load: (no Vulkan loader \(libvulkan\.so\.1\) on this machine|no WebGPU adapter \(no Vulkan GPU driver found\)|only a software WebGPU adapter|Cannot find package 'webgpu')/);
   });
 
   it("honours LATTICE_TF_BACKEND=cpu", async () => {

@@ -9,6 +9,7 @@
  * `LATTICE_TF_BACKEND` forces one choice (`tensorflow-gpu`, `tensorflow`, `webgpu`, `wasm` or `cpu`) for tests and
  * benchmarks; a forced backend that cannot load is an error rather than a silent fallback.
  */
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { TF } from "../../../nodes/core/context";
@@ -102,7 +103,18 @@ export function isSoftwareAdapter(a: Pick<GpuAdapterLike, "isFallbackAdapter" | 
   return !!a.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|software/i.test(`${i.vendor ?? ""} ${i.architecture ?? ""} ${i.device ?? ""} ${i.description ?? ""}`);
 }
 
+/**
+ * Linux: whether a Vulkan loader is installed, which Dawn needs to see any GPU. Checked before loading Dawn so
+ * that machines without one neither load its large binding in every thread nor get its warning on stderr.
+ */
+export function hasVulkanLoader(env: NodeJS.ProcessEnv = process.env, exists: (p: string) => boolean = existsSync): boolean {
+  if (process.platform !== "linux") return true; // Dawn uses Metal / D3D12 there
+  const dirs = [...(env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean), "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib", "/lib/x86_64-linux-gnu"];
+  return dirs.some((d) => exists(join(d, "libvulkan.so.1")));
+}
+
 async function loadWebGpu(): Promise<Attempt> {
+  if (!hasVulkanLoader()) throw new Error("no Vulkan loader (libvulkan.so.1) on this machine");
   const pkg = "webgpu";
   const dawn = unwrapDawn((await import(/* webpackIgnore: true */ pkg)) as DawnModule & { default?: DawnModule });
   const adapter = await dawn.create([]).requestAdapter({ powerPreference: "high-performance" });
