@@ -138,7 +138,14 @@ describe.skipIf(!pgAvailable)("API server restart mid-run", () => {
     const { runId } = await trpc<{ runId: string }>(first.url, "run.start", { workflowId: wf.id });
 
     // What a browser saw before the API died: up to slow2 making progress, with c already done.
-    const before = await eventsUntil(first.url, runId, (e) => e.type === "progress" && e.nodeId === "slow2" && e.fraction > 0.1);
+    // (c is independent of slow2: on a loaded machine it may finish after slow2 starts, so wait for both.)
+    let cDone = false;
+    let slow2Going = false;
+    const before = await eventsUntil(first.url, runId, (e) => {
+      if (e.type === "succeeded" && e.nodeId === "c") cDone = true;
+      if (e.type === "progress" && e.nodeId === "slow2" && e.fraction > 0.1) slow2Going = true;
+      return cDone && slow2Going;
+    });
     expect(terminal(before)).toContain("c");
     await killProcess(first);
     const lastSeen = before.at(-1)!.seq;
@@ -183,7 +190,12 @@ describe.skipIf(!pgAvailable)("API server restart mid-run", () => {
     const first = await startApi(env);
     const wf = await trpc<{ id: string }>(first.url, "workflow.create", { name: graph.name, graph });
     const { runId } = await trpc<{ runId: string }>(first.url, "run.start", { workflowId: wf.id });
-    const before = await eventsUntil(first.url, runId, (e) => e.type === "progress" && e.nodeId === "slow2");
+    // Kill once slow2 is running and c (independent of it, so in no fixed order with it) has finished.
+    const seen = new Set<string>();
+    const before = await eventsUntil(first.url, runId, (e) => {
+      if ((e.type === "progress" && e.nodeId === "slow2") || (e.type === "succeeded" && e.nodeId === "c")) seen.add(`${e.type}:${e.nodeId}`);
+      return seen.size === 2;
+    });
     await killProcess(first);
 
     const second = await startApi(env);
