@@ -107,7 +107,7 @@ export function isSoftwareAdapter(a: Pick<GpuAdapterLike, "isFallbackAdapter" | 
  * Linux: whether a Vulkan loader is installed, which Dawn needs to see any GPU. Checked before loading Dawn so
  * that machines without one neither load its large binding in every thread nor get its warning on stderr.
  */
-export function hasVulkanLoader(env: NodeJS.ProcessEnv = process.env, exists: (p: string) => boolean = existsSync): boolean {
+export function hasVulkanLoader(env: Record<string, string | undefined> = process.env, exists: (p: string) => boolean = existsSync): boolean {
   if (process.platform !== "linux") return true; // Dawn uses Metal / D3D12 there
   const dirs = [...(env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean), "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib", "/lib/x86_64-linux-gnu"];
   return dirs.some((d) => exists(join(d, "libvulkan.so.1")));
