@@ -12,7 +12,7 @@ import { mulberry32 } from "../../core/random";
 import { applyBinning, binCounts, fitBinning, type Binning } from "../gbdt/binning";
 import type { FeatureColumn } from "../gbdt/columns";
 import { growForestTree, type ForestTree, type GrowParams } from "./grow";
-import { leafOf } from "./model";
+import { leafOf } from "../gbdt/tree";
 
 export interface ForestParams {
   grow: GrowParams;

@@ -6,6 +6,7 @@
 import type { Table } from "apache-arrow";
 import { applyBinning, binCounts, type Binning } from "../gbdt/binning";
 import { readFeature } from "../gbdt/columns";
+import { leafOf } from "../gbdt/tree";
 import type { ForestTree } from "./grow";
 
 export interface ForestTreeJson {
@@ -70,28 +71,6 @@ function treeFromJson(j: ForestTreeJson): Walkable {
     value: Float64Array.from(j.value),
     bitsets: Uint32Array.from(j.bitsets),
   };
-}
-
-/**
- * The leaf that row `row` reaches; its bin of feature f is `bins[row * rowStride + f * featureStride]`
- * (row-major `rows × F`: strides F and 1; column-major: 1 and the row count).
- */
-export function leafOf(tree: Walkable, bins: Uint8Array, rowStride: number, featureStride: number, row: number, missingBins: Int32Array): number {
-  const { feature, threshold, missingLeft, bitset, left, right, bitsets } = tree;
-  let node = 0;
-  let f = feature[0]!;
-  const base = row * rowStride;
-  while (f >= 0) {
-    const b = bins[base + f * featureStride]!;
-    const cat = bitset[node]!;
-    let goLeft: boolean;
-    if (cat >= 0) goLeft = ((bitsets[cat + (b >>> 5)]! >>> (b & 31)) & 1) === 1;
-    else if (b === missingBins[f]) goLeft = missingLeft[node] === 1;
-    else goLeft = b <= threshold[node]!;
-    node = goLeft ? left[node]! : right[node]!;
-    f = feature[node]!;
-  }
-  return node;
 }
 
 /** Typed-array trees per state object: scoring the same model again (endpoints) skips the conversion. */

@@ -71,28 +71,40 @@ export function treeFromJson(j: TreeJson): Tree {
   };
 }
 
+/** What walking a tree needs (GBDT trees and the decision-tree/forest trees share this layout). */
+export type WalkableTree = Pick<Tree, "feature" | "threshold" | "missingLeft" | "bitset" | "left" | "right" | "bitsets">;
+
+/**
+ * The leaf that row `row` reaches; its bin of feature f is `bins[row * rowStride + f * featureStride]`
+ * (row-major `rows × F`: strides F and 1; column-major: 1 and the row count). Categorical splits test the bin
+ * in the node's bitset; the missing-value bin goes the way training sent it; other bins compare with the
+ * threshold — exactly the comparisons made while growing the tree.
+ */
+export function leafOf(tree: WalkableTree, bins: Uint8Array, rowStride: number, featureStride: number, row: number, missingBins: Int32Array): number {
+  const { feature, threshold, missingLeft, bitset, left, right, bitsets } = tree;
+  let node = 0;
+  let f = feature[0]!;
+  const base = row * rowStride;
+  while (f >= 0) {
+    const b = bins[base + f * featureStride]!;
+    const cat = bitset[node]!;
+    let goLeft: boolean;
+    if (cat >= 0) goLeft = ((bitsets[cat + (b >>> 5)]! >>> (b & 31)) & 1) === 1;
+    else if (b === missingBins[f]) goLeft = missingLeft[node] === 1;
+    else goLeft = b <= threshold[node]!;
+    node = goLeft ? left[node]! : right[node]!;
+    f = feature[node]!;
+  }
+  return node;
+}
+
 /**
  * Add `tree`'s output for every row of the row-major binned matrix `bins` (`rows × nFeatures`) to
  * `raw[row * stride + offset]`. `missingBins[f]` is feature f's missing-value bin.
  */
 export function addTreePredictions(tree: Tree, bins: Uint8Array, missingBins: Int32Array, raw: Float64Array, stride: number, offset: number): void {
-  const { feature, threshold, missingLeft, bitset, left, right, value, bitsets } = tree;
   const nFeatures = missingBins.length;
   const rows = nFeatures ? (bins.length / nFeatures) | 0 : 0;
-  for (let i = 0; i < rows; i++) {
-    const base = i * nFeatures;
-    let node = 0;
-    let f = feature[0]!;
-    while (f >= 0) {
-      const b = bins[base + f]!;
-      const cat = bitset[node]!;
-      let goLeft: boolean;
-      if (cat >= 0) goLeft = ((bitsets[cat + (b >>> 5)]! >>> (b & 31)) & 1) === 1;
-      else if (b === missingBins[f]) goLeft = missingLeft[node] === 1;
-      else goLeft = b <= threshold[node]!;
-      node = goLeft ? left[node]! : right[node]!;
-      f = feature[node]!;
-    }
-    raw[i * stride + offset]! += value[node]!;
-  }
+  const value = tree.value;
+  for (let i = 0; i < rows; i++) raw[i * stride + offset]! += value[leafOf(tree, bins, nFeatures, 1, i, missingBins)]!;
 }
