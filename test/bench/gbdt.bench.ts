@@ -77,10 +77,13 @@ export async function benchGbdt(): Promise<BenchResult[]> {
       typeof r === "string" ? r : `${label}: fit ${(r.fit_s * 1000).toFixed(0)} ms (median of ${WARM_FITS}; first ${(r.first_s * 1000).toFixed(0)} ms), ${r.iters} iterations, test AUC ${r.auc.toFixed(4)}`;
     const base = `scikit-learn HistGradientBoostingClassifier — ${describe(runs[0]!, "default threads")}; ${describe(runs[1]!, "1 thread")}`;
     const limit = sk ? 2 * sk.fit_s * 1000 : undefined;
+    // First fits compared with first fits: both pay their one-time costs (our JIT warm-up, sklearn's imports of
+    // its compiled code and thread pool start).
+    const limitFirst = sk ? 2 * sk.first_s * 1000 : undefined;
     const warm = median(times.slice(1));
     return [
       { name: `Adult fit, warm (median of ${WARM_FITS}, ${rounds} rounds, ${train.numRows} rows)`, value: warm, unit: "ms", target: "≤ 2× scikit-learn", ok: limit === undefined ? undefined : warm <= limit, baseline: base },
-      { name: "Adult fit, first in process (JIT warm-up included)", value: times[0]!, unit: "ms", target: "≤ 2× scikit-learn", ok: limit === undefined ? undefined : times[0]! <= limit },
+      { name: "Adult fit, first in process (JIT warm-up included)", value: times[0]!, unit: "ms", target: "≤ 2× scikit-learn's first fit", ok: limitFirst === undefined ? undefined : times[0]! <= limitFirst },
       { name: "Adult test ROC-AUC", value: auc, unit: "", target: "≥ 0.92", ok: auc >= 0.92 },
     ];
   } finally {
