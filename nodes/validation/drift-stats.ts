@@ -44,17 +44,22 @@ export function binShares(values: Float64Array, edges: number[]): number[] {
       counts[edges.length + 1]!++;
       continue;
     }
-    let lo = 0;
-    let hi = edges.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (x >= edges[mid]!) lo = mid + 1;
-      else hi = mid;
-    }
-    counts[lo]!++;
+    counts[binIndex(edges, x)]!++;
   }
   const n = values.length || 1;
   return counts.map((c) => c / n);
+}
+
+/** Index of the bin (-∞, e0), [e0, e1), …, [e_last, ∞) holding the (non-missing) value x: a binary search. */
+export function binIndex(edges: number[], x: number): number {
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (x >= edges[mid]!) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export interface NumericDrift {

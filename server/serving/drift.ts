@@ -5,7 +5,7 @@
  */
 import type { Table } from "apache-arrow";
 import { numericColumn, stringColumn } from "../../nodes/core/arrow";
-import { binShares, MISSING, OTHER, psi, quantileEdges } from "../../nodes/validation/drift-stats";
+import { binIndex, binShares, MISSING, OTHER, psi, quantileEdges } from "../../nodes/validation/drift-stats";
 import type { FeatureReference } from "./spec";
 import type { FeatureDrift, InputField } from "./types";
 
@@ -69,7 +69,7 @@ export class DriftAccumulator {
         for (let i = 0; i < rows; i++) {
           const v = values[i];
           if (v === null || v === undefined || typeof v !== "number" || Number.isNaN(v)) c[r.edges.length + 1]!++;
-          else c[upperBin(r.edges, v)]!++;
+          else c[binIndex(r.edges, v)]!++;
         }
       } else {
         const idx = this.index[j]!;
@@ -88,18 +88,6 @@ export class DriftAccumulator {
       return { feature: r.feature, psi: psi(r.shares, cur), served: this.served };
     });
   }
-}
-
-/** Index of the bin (-∞, e0), [e0, e1), … holding v: as binShares counts. */
-function upperBin(edges: number[], x: number): number {
-  let lo = 0;
-  let hi = edges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (x >= edges[mid]!) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export { MISSING, OTHER };
