@@ -7,15 +7,15 @@
  */
 import { makeVector, Table } from "apache-arrow";
 import { z } from "zod";
-import { gatherRows, stringColumn, withRoles } from "../core/arrow";
+import { gatherRows, withRoles } from "../core/arrow";
 import { defineNode } from "../core/define-node";
 import { fail } from "../core/errors";
 import { p } from "../core/params";
 import { port } from "../core/ports";
 import { mulberry32, shuffleInPlace } from "../core/random";
+import { rowsByClass } from "./train-test-split";
 import type { TableInfo } from "../core/schema";
 
-const MISSING = "(missing)";
 
 const params = z.object({
   k: z.number().int().min(2).max(100).default(5).meta({ title: "Folds", description: "How many parts to divide the rows into (k)." }),
@@ -110,15 +110,7 @@ export function assignFolds(
       const names = table.schema.fields.map((f) => f.name);
       fail("unknown_column", `Column "${prm.stratify}" (setting "Keep class proportions of") is not in the input table; a node before this one may have dropped or renamed it. Available columns: ${names.slice(0, 15).join(", ")}${names.length > 15 ? ", …" : ""}. Choose it again.`, field);
     }
-    const values = stringColumn(table, prm.stratify);
-    const byClass = new Map<string, number[]>();
-    for (let i = 0; i < n; i++) {
-      const key = values[i] ?? MISSING;
-      let g = byClass.get(key);
-      if (!g) byClass.set(key, (g = []));
-      g.push(i);
-    }
-    const groups = [...byClass.values()];
+    const groups = [...rowsByClass(table, prm.stratify).values()];
     const smallest = Math.min(...groups.map((g) => g.length));
     if (smallest < prm.k)
       ctx.log(`A class of "${prm.stratify}" has only ${smallest} rows, fewer than ${prm.k} folds: some folds will have none of it.`, "warn");

@@ -1,6 +1,7 @@
 /**
  * Train/test split: deterministic for a seed, optionally stratified (each class keeps its share in both parts).
  */
+import type { Table } from "apache-arrow";
 import { z } from "zod";
 import { gatherRows, stringColumn } from "../core/arrow";
 import { defineNode } from "../core/define-node";
@@ -27,6 +28,19 @@ const params = z.object({
 
 /** Label used in messages for a missing class value. */
 const MISSING = "(missing)";
+
+/** Row indices per value of `column` (missing values together under "(missing)"), in first-seen order: the strata of a stratified split. */
+export function rowsByClass(table: Table, column: string): Map<string, number[]> {
+  const values = stringColumn(table, column);
+  const byClass = new Map<string, number[]>();
+  for (let i = 0; i < table.numRows; i++) {
+    const key = values[i] ?? MISSING;
+    let g = byClass.get(key);
+    if (!g) byClass.set(key, (g = []));
+    g.push(i);
+  }
+  return byClass;
+}
 
 /**
  * How many test rows each group gets: floor of its exact share, then the rows left over (to reach the rounded
@@ -81,14 +95,7 @@ export default defineNode({
         const names = table.schema.fields.map((f) => f.name);
         fail("unknown_column", `Column "${prm.stratify}" (setting "Keep class proportions of") is not in the input table. Available columns: ${names.slice(0, 15).join(", ")}${names.length > 15 ? ", …" : ""}. Choose it again.`, "stratify");
       }
-      const values = stringColumn(table, prm.stratify);
-      const byClass = new Map<string, number[]>();
-      for (let i = 0; i < n; i++) {
-        const key = values[i] ?? MISSING;
-        let g = byClass.get(key);
-        if (!g) byClass.set(key, (g = []));
-        g.push(i);
-      }
+      const byClass = rowsByClass(table, prm.stratify);
       for (const [cls, rows] of byClass)
         if (rows.length < 2)
           fail(
