@@ -3,29 +3,16 @@
  * Adult census CSV, pick the label in a column picker, wire the ports by dragging handle to handle, run,
  * and read ROC-AUC off the metrics node.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchBrowser, openPage } from "./browser";
-import { repoRoot, startServer, type RunningServer } from "./server";
+import type { Locator, Page } from "playwright-core";
+import { expect, it } from "vitest";
+import { e2eSession, openPage, OUT } from "./browser";
+import { repoRoot } from "./server";
 
 const ADULT = path.resolve(repoRoot, "../shared/datasets/adult.csv");
-const OUT = path.join(repoRoot, "test-results");
 
-let server: RunningServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  mkdirSync(OUT, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = e2eSession();
 
 let workflowUrl = "";
 
@@ -56,7 +43,7 @@ async function connect(page: Page, from: [string, string], to: [string, string])
 
 it("builds, runs and scores the Adult workflow from the palette", async () => {
   expect(existsSync(ADULT), `${ADULT} is missing`).toBe(true);
-  const page = await openPage(browser, server.url);
+  const page = await openPage(e2e.browser, e2e.server.url);
   const consoleErrors: string[] = [];
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
   try {
@@ -72,8 +59,8 @@ it("builds, runs and scores the Adult workflow from the palette", async () => {
 async function buildAndRun(page: Page) {
 
   // In dev mode the editor route compiles on first use; compile it before a click navigates there.
-  await fetch(`${server.url}/workflows/warm-up`).then((r) => r.text());
-  await page.goto(server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
+  await fetch(`${e2e.server.url}/workflows/warm-up`).then((r) => r.text());
+  await page.goto(e2e.server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
   await page.locator(".home[data-ready]").waitFor({ timeout: 180_000 });
   await page.getByTestId("new-workflow").click();
   await page.waitForURL(/\/workflows\//, { timeout: 180_000 });
@@ -132,7 +119,7 @@ async function buildAndRun(page: Page) {
 
 it("a reload in the middle of training shows the right state, keeps the learning curve and keeps streaming", async () => {
   expect(workflowUrl, "the first test saves the workflow").not.toBe("");
-  const page = await openPage(browser, server.url);
+  const page = await openPage(e2e.browser, e2e.server.url);
   try {
     await page.goto(workflowUrl, { waitUntil: "domcontentloaded", timeout: 180_000 });
     await page.getByTestId("canvas").waitFor({ timeout: 180_000 });
@@ -168,9 +155,9 @@ it("a reload in the middle of training shows the right state, keeps the learning
 });
 
 it("the Workers page shows where nodes run", async () => {
-  const page = await openPage(browser, server.url, { width: 1400, height: 700 });
+  const page = await openPage(e2e.browser, e2e.server.url, { width: 1400, height: 700 });
   try {
-    await page.goto(server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
+    await page.goto(e2e.server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
     await page.getByTestId("workers-link").click();
     await page.waitForURL(/\/workers$/, { timeout: 180_000 });
     await expect.poll(() => page.getByTestId("worker-row").count(), { timeout: 60_000 }).toBe(1);

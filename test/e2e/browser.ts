@@ -1,5 +1,40 @@
 /** Debian's Chromium driven by playwright-core, with the flags that work on these machines (ENVIRONMENT.md). */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
+import { repoRoot, startServer, type RunningServer } from "./server";
+
+/** Where browser tests write their screenshots. */
+export const OUT = path.join(repoRoot, "test-results");
+
+/**
+ * The real server and a Chromium for one test file: started before its tests, stopped after them. Read
+ * `e2e.server` / `e2e.browser` inside tests and hooks (they exist once the file's beforeAll has run).
+ */
+export function e2eSession(): { readonly server: RunningServer; readonly browser: Browser } {
+  let server: RunningServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    mkdirSync(OUT, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error("e2e server not started yet (use it inside tests or hooks)");
+      return server;
+    },
+    get browser() {
+      if (!browser) throw new Error("e2e browser not started yet (use it inside tests or hooks)");
+      return browser;
+    },
+  };
+}
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({

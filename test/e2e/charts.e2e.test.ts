@@ -3,37 +3,23 @@
  * the MLP's learning curve grows while it trains; ROC curve and confusion matrix appear on the metrics node;
  * the per-group bar chart on the fairness node, whose gate fails on sex. Screenshots under test-results/.
  */
-import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchBrowser, openPage } from "./browser";
-import { repoRoot, startServer, type RunningServer } from "./server";
+import type { Page } from "playwright-core";
+import { expect, it } from "vitest";
+import { e2eSession, openPage, OUT } from "./browser";
 
-const OUT = path.join(repoRoot, "test-results");
-let server: RunningServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  mkdirSync(OUT, { recursive: true });
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = e2eSession();
 
 const node = (page: Page, id: string) => page.locator(`.react-flow__node[data-id="${id}"] [data-testid="node"]`);
 const curvePoints = async (page: Page) =>
   ((await node(page, "mlp").locator('[data-testid="node-minichart"] polyline').first().getAttribute("points").catch(() => null)) ?? "").trim().split(/\s+/).filter(Boolean).length;
 
 it("shows a growing learning curve, ROC and confusion matrix, and the fairness chart on their nodes", async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(e2e.browser, e2e.server.url);
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   try {
-    await page.goto(server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
+    await page.goto(e2e.server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
     await page.locator(".home[data-ready]").waitFor({ timeout: 180_000 });
     await page.getByTestId("example-adult-fairness.workflow.json").click();
     await page.waitForURL(/\/workflows\//, { timeout: 180_000 });

@@ -4,26 +4,12 @@
  * columns, see them marked in the editor and counted on the node, have Run refuse with the list, fix the
  * code, run, and see the output table.
  */
-import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchBrowser, openPage } from "./browser";
-import { repoRoot, startServer, type RunningServer } from "./server";
+import type { Locator, Page } from "playwright-core";
+import { expect, it } from "vitest";
+import { e2eSession, openPage, OUT } from "./browser";
 
-const OUT = path.join(repoRoot, "test-results");
-let server: RunningServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  mkdirSync(OUT, { recursive: true });
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = e2eSession();
 
 const node = (page: Page, kind: string) => page.locator(`[data-testid="node"][data-kind="${kind}"]`);
 const CODE = "code/typescript";
@@ -61,17 +47,17 @@ async function replaceCode(page: Page, text: string) {
 }
 
 it("marks type errors in Monaco and on the node, refuses to run them, and runs the fixed code", async () => {
-  const page = await openPage(browser, server.url);
-  await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+  const page = await openPage(e2e.browser, e2e.server.url);
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: e2e.server.url });
   const pageErrors: string[] = [];
   const foreign: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   page.on("request", (r) => {
-    if (!r.url().startsWith(server.url) && !r.url().startsWith("data:") && !r.url().startsWith("blob:")) foreign.push(r.url());
+    if (!r.url().startsWith(e2e.server.url) && !r.url().startsWith("data:") && !r.url().startsWith("blob:")) foreign.push(r.url());
   });
   try {
-    await fetch(`${server.url}/workflows/warm-up`).then((r) => r.text());
-    await page.goto(server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
+    await fetch(`${e2e.server.url}/workflows/warm-up`).then((r) => r.text());
+    await page.goto(e2e.server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
     await page.locator(".home[data-ready]").waitFor({ timeout: 180_000 });
     await page.getByTestId("new-workflow").click();
     await page.waitForURL(/\/workflows\//, { timeout: 180_000 });

@@ -3,30 +3,15 @@
  * land on the endpoint page, create an API key (shown once), try a prediction with it; a viewer cannot
  * publish or manage keys; signing out returns to the sign-in page.
  */
-import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { E2E_ADMIN, E2E_PASSWORD, launchBrowser, openPage, sessionCookie } from "./browser";
-import { repoRoot, startServer, type RunningServer } from "./server";
+import type { Page } from "playwright-core";
+import { expect, it } from "vitest";
+import { E2E_ADMIN, E2E_PASSWORD, e2eSession, openPage, OUT, sessionCookie } from "./browser";
 
-const OUT = path.join(repoRoot, "test-results");
 
-let server: RunningServer;
-let browser: Browser;
+const e2e = e2eSession();
 let workflowUrl = "";
 let endpointUrl = "";
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  mkdirSync(OUT, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true }).catch(() => undefined);
@@ -38,15 +23,15 @@ async function step(page: Page, name: string, body: () => Promise<void>) {
     await body();
   } catch (e) {
     await shot(page, `${name}-failure`);
-    throw new Error(`${name}: ${e instanceof Error ? e.message : String(e)}\n--- server log (tail) ---\n${server.log().slice(-3000)}`, { cause: e });
+    throw new Error(`${name}: ${e instanceof Error ? e.message : String(e)}\n--- server log (tail) ---\n${e2e.server.log().slice(-3000)}`, { cause: e });
   }
 }
 
 it("sends a signed-out visitor to the sign-in form, signs in and out", async () => {
-  const page = await openPage(browser, server.url, undefined, { as: null });
-  await openPage(browser, server.url).then((p) => p.close()); // makes sure the e2e admin account exists
+  const page = await openPage(e2e.browser, e2e.server.url, undefined, { as: null });
+  await openPage(e2e.browser, e2e.server.url).then((p) => p.close()); // makes sure the e2e admin account exists
   await step(page, "sign-in", async () => {
-    await page.goto(`${server.url}/models`, { waitUntil: "domcontentloaded", timeout: 180_000 });
+    await page.goto(`${e2e.server.url}/models`, { waitUntil: "domcontentloaded", timeout: 180_000 });
     await page.waitForURL(/\/sign-in\?next=%2Fmodels/, { timeout: 60_000 });
     await page.locator('[data-testid="sign-in-form"]').waitFor();
     await page.locator("[data-ready]").waitFor();
@@ -67,12 +52,12 @@ it("sends a signed-out visitor to the sign-in form, signs in and out", async () 
 });
 
 it("runs the Adult example, publishes it and predicts through the endpoint page", async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(e2e.browser, e2e.server.url);
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(String(e)));
 
   await step(page, "endpoints-run", async () => {
-    await page.goto(server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
+    await page.goto(e2e.server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
     await page.locator(".home[data-ready]").waitFor({ timeout: 180_000 });
     await page.getByTestId("example-adult-income.workflow.json").click();
     await page.waitForURL(/\/workflows\//, { timeout: 180_000 });
@@ -127,7 +112,7 @@ it("runs the Adult example, publishes it and predicts through the endpoint page"
 
 it("does not let a viewer publish or manage keys", async () => {
   expect(workflowUrl && endpointUrl, "needs the publishing test first").toBeTruthy();
-  const page = await openPage(browser, server.url, undefined, { as: "viewer@e2e.test" });
+  const page = await openPage(e2e.browser, e2e.server.url, undefined, { as: "viewer@e2e.test" });
   await step(page, "endpoints-viewer", async () => {
     await page.goto(workflowUrl, { waitUntil: "domcontentloaded", timeout: 180_000 });
     await expect.poll(() => page.getByTestId("user-email").textContent(), { timeout: 60_000 }).toBe("viewer@e2e.test");
@@ -146,7 +131,7 @@ it("does not let a viewer publish or manage keys", async () => {
     expect(refused.body).toContain("needs the editor role");
 
     // Home: workflows are listed, but creating them needs the editor role; admin pages are not linked.
-    await page.goto(server.url, { waitUntil: "domcontentloaded" });
+    await page.goto(e2e.server.url, { waitUntil: "domcontentloaded" });
     await page.locator(".home[data-ready]").waitFor({ timeout: 60_000 });
     expect(await page.getByTestId("new-workflow").isDisabled()).toBe(true);
     expect(await page.getByTestId("users-link").count()).toBe(0);
@@ -163,7 +148,7 @@ it("does not let a viewer publish or manage keys", async () => {
 
 it("refuses publishing while the fairness gate fails, takes an admin override with a reason, and rolls back", async () => {
   expect(workflowUrl && endpointUrl, "needs the publishing test first").toBeTruthy();
-  const page = await openPage(browser, server.url);
+  const page = await openPage(e2e.browser, e2e.server.url);
   await step(page, "endpoints-gate", async () => {
     await page.goto(workflowUrl, { waitUntil: "domcontentloaded", timeout: 180_000 });
     await page.getByTestId("canvas").waitFor({ timeout: 180_000 });
@@ -224,10 +209,10 @@ it("refuses publishing while the fairness gate fails, takes an admin override wi
 });
 
 it("lets the admin change the viewer's role on the Users page and see it in the audit log", async () => {
-  const page = await openPage(browser, server.url);
-  await sessionCookie(server.url, "viewer@e2e.test"); // the viewer exists even when the test before it failed early
+  const page = await openPage(e2e.browser, e2e.server.url);
+  await sessionCookie(e2e.server.url, "viewer@e2e.test"); // the viewer exists even when the test before it failed early
   await step(page, "endpoints-admin-pages", async () => {
-    await page.goto(`${server.url}/users`, { waitUntil: "domcontentloaded", timeout: 180_000 });
+    await page.goto(`${e2e.server.url}/users`, { waitUntil: "domcontentloaded", timeout: 180_000 });
     await page.locator("[data-ready]").waitFor({ timeout: 60_000 });
     expect(await page.getByTestId(`role-${E2E_ADMIN}`).inputValue()).toBe("admin");
     await page.getByTestId("role-viewer@e2e.test").selectOption("editor");

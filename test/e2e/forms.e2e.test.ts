@@ -4,28 +4,13 @@
  * a number inside a rule is changed; the MLP's hidden layers are edited as a list of numbers. After saving and
  * reloading, the form shows what was saved.
  */
-import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchBrowser, openPage } from "./browser";
-import { repoRoot, startServer, type RunningServer } from "./server";
+import type { Page } from "playwright-core";
+import { expect, it } from "vitest";
+import { e2eSession, openPage, OUT } from "./browser";
 
-const OUT = path.join(repoRoot, "test-results");
 
-let server: RunningServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  mkdirSync(OUT, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = e2eSession();
 
 const node = (page: Page, kind: string) => page.locator(`[data-testid="node"][data-kind="${kind}"]`);
 const cards = (page: Page) => page.locator('[data-testid="field-expectations"] > .item-card');
@@ -37,12 +22,12 @@ async function openSettings(page: Page, kind: string) {
 }
 
 it("edits list params (rules, hidden layers) with the mouse and keeps them after a reload", async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(e2e.browser, e2e.server.url);
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   try {
-    await fetch(`${server.url}/workflows/warm-up`).then((r) => r.text());
-    await page.goto(server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
+    await fetch(`${e2e.server.url}/workflows/warm-up`).then((r) => r.text());
+    await page.goto(e2e.server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
     await page.locator(".home[data-ready]").waitFor({ timeout: 180_000 });
     await page.getByTestId("example-adult-fairness.workflow.json").click();
     await page.waitForURL(/\/workflows\//, { timeout: 180_000 });
@@ -139,11 +124,11 @@ it("edits list params (rules, hidden layers) with the mouse and keeps them after
 });
 
 it("edits a Tuning node's search space with the mouse: settings are picked from the chosen trainer's", async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(e2e.browser, e2e.server.url);
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   try {
-    await page.goto(server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
+    await page.goto(e2e.server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
     await page.locator(".home[data-ready]").waitFor({ timeout: 180_000 });
     await page.getByTestId("example-adult-tuning.workflow.json").click();
     await page.waitForURL(/\/workflows\//, { timeout: 180_000 });
