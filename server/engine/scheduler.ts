@@ -40,7 +40,12 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
   const nodes = new Map(req.plan.nodes.map((n) => [n.id, n]));
   const waitingOn = new Map(req.plan.nodes.map((n) => [n.id, new Set(Object.values(n.inputs).map((s) => s.node))]));
   const outcomes: Record<string, NodeOutcome> = {};
-  const running = new Set<Promise<void>>();
+  // Nodes in flight, and a wake-up for the wait below when the last one ends (a counter rather than
+  // Promise.race over the set: racing N promises on every completion is O(N²) on a wide graph).
+  let inFlight = 0;
+  let idle: () => void = () => {};
+  // A node's handling throwing past its own try/catch is a scheduler bug: the run rejects with it once idle.
+  let broken: { error: unknown } | undefined;
   // Cache entries are written behind the run's critical path; the run finishes only after they are stored.
   const cacheWrites: Array<Promise<void>> = [];
 
@@ -69,8 +74,12 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
   };
 
   const start = (id: string) => {
-    const p = runNode(nodes.get(id)!).finally(() => running.delete(p));
-    running.add(p);
+    inFlight++;
+    runNode(nodes.get(id)!)
+      .catch((error: unknown) => void (broken ??= { error }))
+      .finally(() => {
+        if (--inFlight === 0) idle();
+      });
   };
 
   const runNode = async (node: PlanNode): Promise<void> => {
@@ -106,15 +115,20 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
     }
     let lastProgress = 0;
     const interval = deps.progressIntervalMs ?? 100;
+    // Methods, not arrow properties: see the note in execute-node.ts (this object is made per node run).
     const hooks: NodeTaskHooks = {
-      progress: (fraction, message) => {
+      progress(fraction, message) {
         const t = now();
         if (fraction < 1 && fraction > 0 && t - lastProgress < interval) return;
         lastProgress = t;
         deps.emit({ type: "progress", nodeId: node.id, fraction, message });
       },
-      log: (level, message) => deps.emit({ type: "log", nodeId: node.id, level, message }),
-      metric: (name, value, step) => deps.emit({ type: "metric", nodeId: node.id, name, value, step }),
+      log(level, message) {
+        deps.emit({ type: "log", nodeId: node.id, level, message });
+      },
+      metric(name, value, step) {
+        deps.emit({ type: "metric", nodeId: node.id, name, value, step });
+      },
     };
     const task: NodeTask = { runId: req.runId, nodeId: node.id, kind: node.kind, version: node.version, params: node.params, inputs, baseDir: req.baseDir };
     try {
@@ -151,7 +165,8 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
     for (const [id, o] of Object.entries(outcomes)) if (o.status === "failed") skipDescendants(id, `An upstream node ("${nodes.get(id)!.label}") failed.`);
   }
   for (const n of req.plan.nodes) if (waitingOn.get(n.id)!.size === 0 && !outcomes[n.id]) start(n.id);
-  while (running.size) await Promise.race(running);
+  if (inFlight > 0) await new Promise<void>((r) => (idle = r));
+  if (broken) throw broken.error;
   await Promise.all(cacheWrites);
 
   // Anything never started (cancel arrived first) is reported as cancelled.

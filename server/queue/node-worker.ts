@@ -102,7 +102,7 @@ export function startNodeWorker(opts: NodeWorkerOptions): NodeWorkerHandle {
     const nodeId = task.nodeId;
     const child = task.child;
     // A child's result goes to its parent's job, never to the run's stream (the API would take it for the node's).
-    const report = (m: WorkerMessage) => (child ? undefined : send(stream, m));
+    const report = child ? dropMessage : send.bind(null, stream);
     if (cancelledRuns.has(task.runId)) {
       void report({ t: "error", nodeId, attempt, error: CANCELLED, final: true });
       if (child) await job.updateData({ ...job.data, error: CANCELLED }).catch(() => {});
@@ -119,16 +119,17 @@ export function startNodeWorker(opts: NodeWorkerOptions): NodeWorkerHandle {
     let lastProgress = 0;
     // What this execution reported; a node run again after waiting repeats what it reported before (dropped).
     const counts = { log: 0, metric: 0, progress: resumed?.progress ?? 0 };
+    // Methods, not arrow properties: see the note in execute-node.ts (this object is made per job).
     const hooks: NodeTaskHooks = child
       ? {
-          progress: () => {},
-          metric: () => {},
-          log: (level, message) => {
+          progress() {},
+          metric() {},
+          log(level, message) {
             if (level !== "info") void send(stream, { t: "log", nodeId, level, message: `[child ${child.index + 1}] ${message}` });
           },
         }
       : {
-          progress: (fraction, message) => {
+          progress(fraction, message) {
             const t = Date.now();
             if (fraction < counts.progress) return;
             counts.progress = fraction;
@@ -136,10 +137,10 @@ export function startNodeWorker(opts: NodeWorkerOptions): NodeWorkerHandle {
             lastProgress = t;
             void send(stream, { t: "progress", nodeId, fraction, message });
           },
-          log: (level, message) => {
+          log(level, message) {
             if (++counts.log > (resumed?.sent.log ?? 0)) void send(stream, { t: "log", nodeId, level, message });
           },
-          metric: (name, value, step) => {
+          metric(name, value, step) {
             if (++counts.metric > (resumed?.sent.metric ?? 0)) void send(stream, { t: "metric", nodeId, name, value, step });
           },
         };
@@ -149,7 +150,7 @@ export function startNodeWorker(opts: NodeWorkerOptions): NodeWorkerHandle {
       prefix,
       registry: opts.registry,
       queue: childQueue,
-      saveState: async (launched) => {
+      async saveState(launched) {
         const parent: ParentState = {
           startedAt: host.startedAt,
           launched,
@@ -284,6 +285,8 @@ class RunMemos {
     this.byRun.clear();
   }
 }
+
+const dropMessage = (_m: WorkerMessage): undefined => undefined;
 
 const CANCELLED: NodeErrorInfo = { code: "cancelled", message: "Cancelled", user: true };
 

@@ -83,6 +83,9 @@ interface ActiveRun {
   reported: ReportedCounts;
 }
 
+/** Jobs per `addBulk` call (see flushAdds). */
+const ADD_CHUNK = 50;
+
 const abortError = () => new DOMException("Cancelled", "AbortError");
 
 /** Extend the lease when this process holds it, take it again when it lapsed unclaimed; 0 when another holds it. */
@@ -256,11 +259,7 @@ export class QueueExecutor implements Executor {
       (pool) =>
         new Promise<NodeTaskResult>((resolve, reject) => {
           // Settles once: the worker's result, its final error, the watchdog, or cancel (see cancel()).
-          const finish = (f: () => void) => {
-            if (run.pending.get(node.id) !== p) return;
-            run.pending.delete(node.id);
-            f();
-          };
+          // Methods, not arrow properties: see the note in execute-node.ts (this object is made per node).
           const p: Pending = {
             node,
             jobId: jobId(task.runId, node.id),
@@ -271,8 +270,16 @@ export class QueueExecutor implements Executor {
             since: Date.now(),
             nextCheck: Date.now() + (this.opts.watchdogMs ?? 2000),
             failedSeen: false,
-            resolve: (r) => finish(() => resolve(r)),
-            reject: (e) => finish(() => reject(e)),
+            resolve(r) {
+              if (run.pending.get(node.id) !== p) return;
+              run.pending.delete(node.id);
+              resolve(r);
+            },
+            reject(e) {
+              if (run.pending.get(node.id) !== p) return;
+              run.pending.delete(node.id);
+              reject(e);
+            },
           };
           if (signal.aborted) return reject(abortError());
           run.pending.set(node.id, p);
@@ -316,10 +323,15 @@ export class QueueExecutor implements Executor {
         removeOnFail: { age: 7 * 24 * 3600 },
       },
     }));
-    this.queues[pool].addBulk(jobs).then(
-      () => batch.forEach((b) => b.resolve()),
-      (e: unknown) => batch.forEach((b) => b.reject(e)),
-    );
+    // addBulk is one MULTI: Redis runs it as a block, and workers wait meanwhile. Chunks keep the round trip
+    // savings while letting workers start on the first jobs before the last ones are added.
+    for (let i = 0; i < jobs.length; i += ADD_CHUNK) {
+      const part = batch.slice(i, i + ADD_CHUNK);
+      this.queues[pool].addBulk(jobs.slice(i, i + ADD_CHUNK)).then(
+        () => part.forEach((b) => b.resolve()),
+        (e: unknown) => part.forEach((b) => b.reject(e)),
+      );
+    }
   }
 
   private onMessage(run: ActiveRun, m: WorkerMessage) {

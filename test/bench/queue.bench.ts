@@ -89,7 +89,7 @@ export async function benchQueue(): Promise<BenchResult[]> {
     };
     const ours: number[] = [];
     const raw: number[] = [];
-    for (let i = -2; i < 7; i++) {
+    for (let i = -2; i < 11; i++) {
       const a = N / ((await runOnce(wide)) / 1000);
       const b = N / ((await rawOnce()) / 1000);
       if (i < 0) continue; // warm-up rounds
