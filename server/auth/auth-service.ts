@@ -54,8 +54,28 @@ export interface AuthServiceOptions {
 /** Cookie names start with this (`lattice.session_token`), so they do not collide with other apps on localhost. */
 export const COOKIE_PREFIX = "lattice";
 
-/** The part of better-auth's context the create hook uses (its database adapter). */
-type HookContext = { adapter: { count(query: { model: string }): Promise<number> } };
+/** The part of better-auth's database adapter the create hooks use. */
+export interface UserTable {
+  count(query: { model: string }): Promise<number>;
+  findMany<T>(query: { model: string; sortBy?: { field: string; direction: "asc" | "desc" }; limit?: number }): Promise<T[]>;
+  update<T>(query: { model: string; where: Array<{ field: string; value: string }>; update: Record<string, unknown> }): Promise<T | null>;
+}
+type HookContext = { adapter: UserTable };
+
+/**
+ * Makes a bootstrap admin a viewer unless it is the first account (earliest createdAt, then smallest id).
+ * Run after each sign-up that was made admin because no account existed: when two first sign-ups overlap,
+ * both saw an empty table, and this leaves exactly one of them admin. Returns whether it stepped down.
+ */
+export async function stepDownIfNotFirst(users: UserTable, userId: string): Promise<boolean> {
+  const rows = await users.findMany<{ id: string; createdAt: Date | string }>({ model: "user", sortBy: { field: "createdAt", direction: "asc" }, limit: 100 });
+  const time = (u: { createdAt: Date | string }) => new Date(u.createdAt).getTime();
+  let first: { id: string; createdAt: Date | string } | undefined;
+  for (const u of rows) if (!first || time(u) < time(first) || (time(u) === time(first) && String(u.id) < String(first.id))) first = u;
+  if (!first || String(first.id) === userId) return false;
+  await users.update({ model: "user", where: [{ field: "id", value: userId }], update: { role: "viewer" } });
+  return true;
+}
 
 export function createAuthService(opts: AuthServiceOptions): AuthService {
   // Set right below; the create hook only runs on requests, after that.
@@ -95,6 +115,11 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
             const ctx = await context();
             const existing = await ctx.adapter.count({ model: "user" });
             return { data: { ...user, role: existing === 0 ? "admin" : "viewer" } };
+          },
+          // Two first sign-ups at the same moment (or on two API servers) both count no account and both get
+          // admin above; afterwards each such account checks that it really is the first (stepDownIfNotFirst).
+          after: async (user) => {
+            if ((user as { role?: unknown }).role === "admin") await stepDownIfNotFirst((await context()).adapter, String(user.id));
           },
         },
       },

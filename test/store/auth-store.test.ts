@@ -12,15 +12,39 @@ import { signUp } from "../trpc/actors";
 import { dropSchema, pgAvailable, throwawaySchema, urlWithSchema } from "./backends";
 
 const schema = throwawaySchema();
+const raceSchema = throwawaySchema();
 const backends: Array<[string, () => Promise<Database>, boolean]> = [
   ["PGlite", () => openDatabase({ memory: true }), true],
   ["PostgreSQL", () => openDatabase({ databaseUrl: urlWithSchema(schema) }), pgAvailable],
 ];
 afterAll(async () => {
   if (pgAvailable) await dropSchema(schema);
+  if (pgAvailable) await dropSchema(raceSchema);
 });
 
 for (const [label, open, available] of backends) {
+
+  describe.skipIf(!available)(`first sign-ups at the same moment on ${label}`, () => {
+    // Whether the hooks really overlap depends on timing; test/store/first-admin.test.ts checks the rule itself.
+    it("leave exactly one admin", async () => {
+      const fresh = label === "PGlite" ? await openDatabase({ memory: true }) : await openDatabase({ databaseUrl: urlWithSchema(raceSchema) });
+      const a = createAuthService({ database: fresh.authDatabase, secret: "store-test-secret-0123456789abcdefghijklmnop" });
+      const srv = http.createServer((req, res) => void a.handle(req, res));
+      await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+      const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+      try {
+        const emails = Array.from({ length: 6 }, (_, i) => `racer${i}@example.com`);
+        const cookies = await Promise.all(emails.map((e) => signUp(url, e)));
+        const roles = await Promise.all(cookies.map(async (c) => (await a.actorFor(new Headers({ cookie: c })))?.role));
+        expect(roles.filter((r) => r === "admin")).toHaveLength(1);
+        expect(roles.filter((r) => r === "viewer")).toHaveLength(emails.length - 1);
+      } finally {
+        srv.closeAllConnections();
+        await new Promise((r) => srv.close(r));
+        await fresh.close();
+      }
+    });
+  });
   describe.skipIf(!available)(`sign-in on ${label}`, () => {
     let db: Database;
     let auth: AuthService;
