@@ -87,8 +87,6 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
     tfBackend: inProcess ? (inProcess.tfBackend() ?? "not loaded yet") : "on the workers (see Workers)",
   });
   const runService = new InProcessRunService({ db, executor, resumable: queued?.executor, analyzer, hub, info, baseDir });
-  // Runs a previous process left unfinished: resumed in queue mode, closed as interrupted in process.
-  await runService.recover();
   const auth = createAuthService({ database: db.authDatabase, secret: await loadAuthSecret(dataDir), baseURL: process.env.BETTER_AUTH_URL || undefined });
   const isAdmin = async (req: IncomingMessage) => hasRole(await auth.actorFor(req.headers), "admin");
   const startedAt = Date.now();
@@ -106,6 +104,10 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
     executor,
     leases: queued?.executor,
   });
+  // Batch scoring jobs are runs without a saved workflow: the serving layer knows how to rebuild their plans.
+  runService.addPlanner((run) => endpoints.batch.resumePlan(run));
+  // Runs a previous process left unfinished: resumed in queue mode, closed as interrupted in process.
+  await runService.recover();
 
   return {
     registry,

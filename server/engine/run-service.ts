@@ -41,6 +41,13 @@ export interface RunServiceDeps {
   pollMs?: number;
 }
 
+/**
+ * Rebuilds the plan of a run that does not belong to a saved workflow (a batch scoring job), so queue mode can
+ * resume it after a restart: undefined when the run is not one of its kind, a reason when it cannot be resumed.
+ * `finished` runs once the resumed run has ended (e.g. to remove the job's upload).
+ */
+export type RunPlanner = (run: RunRecord) => Promise<{ plan: Plan; finished?: () => Promise<void> } | string | undefined>;
+
 /** Why an embedded-mode run stopped: the process running its nodes went away with it. */
 export const INTERRUPTED_MESSAGE = "Interrupted by a server restart; run it again (finished nodes are cached).";
 
@@ -49,6 +56,7 @@ const isUnfinished = (status: string) => status === "queued" || status === "runn
 
 export class InProcessRunService implements RunService {
   private readonly handles = new Map<string, RunHandle>();
+  private readonly planners: RunPlanner[] = [];
   private sweep?: NodeJS.Timeout;
   private recovering?: Promise<void>;
   private closed = false;
@@ -82,6 +90,11 @@ export class InProcessRunService implements RunService {
     this.deps.hub.open(runId);
     this.drive(runId, plan, (sink) => this.deps.executor.start({ runId, plan, baseDir: this.deps.baseDir, sink }));
     return { runId };
+  }
+
+  /** Teach resume about runs of another kind than saved workflows (call before `recover`). */
+  addPlanner(planner: RunPlanner) {
+    this.planners.push(planner);
   }
 
   /**
@@ -154,7 +167,7 @@ export class InProcessRunService implements RunService {
   }
 
   /** Persist-then-publish chain for a run's events, and the handle bookkeeping. */
-  private drive(runId: string, plan: Plan, start: (sink: RunRequest["sink"]) => RunHandle) {
+  private drive(runId: string, plan: Plan, start: (sink: RunRequest["sink"]) => RunHandle): RunHandle {
     let chain = Promise.resolve();
     const handle = start({
       emit: (e: RunEvent) => {
@@ -168,6 +181,7 @@ export class InProcessRunService implements RunService {
     });
     this.handles.set(runId, handle);
     void handle.done.finally(() => this.handles.delete(runId));
+    return handle;
   }
 
   private resumeUnowned(): Promise<void> {
@@ -197,11 +211,12 @@ export class InProcessRunService implements RunService {
     // Re-read under the lease: the previous owner may have finished it since the list was taken.
     const run = await this.deps.db.runs.get(stale.id);
     if (!run || !isUnfinished(run.status)) return resumable.release(stale.id);
-    const plan = await this.planOf(run);
-    if (typeof plan === "string") {
-      await this.closeUnfinished(run, `Could not resume this run after a server restart: ${plan}`);
+    const planned = await this.planOf(run);
+    if (typeof planned === "string") {
+      await this.closeUnfinished(run, `Could not resume this run after a server restart: ${planned}`);
       return resumable.release(run.id);
     }
+    const { plan, finished } = planned;
     const outcomes: Record<string, NodeOutcome> = {};
     const started: string[] = [];
     for (const n of run.nodes) {
@@ -217,22 +232,29 @@ export class InProcessRunService implements RunService {
     }
     console.log(`[lattice] resuming run ${run.id} after event ${run.lastSeq} (${Object.keys(outcomes).length} node(s) done, ${started.length} in flight)`);
     this.deps.hub.open(run.id, run.lastSeq);
-    this.drive(run.id, plan, (sink) =>
+    const handle = this.drive(run.id, plan, (sink) =>
       resumable.resume({ runId: run.id, plan, baseDir: this.deps.baseDir, sink, resumed: { outcomes, started } }, run.lastSeq, reported),
     );
+    if (finished) void handle.done.then(finished, finished).catch((e: unknown) => console.error(`[lattice] clean-up after run ${run.id} failed:`, e));
   }
 
-  /** The compiled plan of the workflow version a run was started from, or why there is none. */
-  private async planOf(run: RunRecord): Promise<Plan | string> {
+  /** The compiled plan of the workflow version a run was started from (or a planner's), or why there is none. */
+  private async planOf(run: RunRecord): Promise<{ plan: Plan; finished?: () => Promise<void> } | string> {
     const { db, analyzer, baseDir } = this.deps;
-    if (!run.workflowId || !run.workflowVersionId) return "it does not belong to a saved workflow.";
+    if (!run.workflowId || !run.workflowVersionId) {
+      for (const planner of this.planners) {
+        const p = await planner(run);
+        if (p !== undefined) return p;
+      }
+      return "it does not belong to a saved workflow.";
+    }
     const version = (await db.workflows.versions(run.workflowId)).find((v) => v.id === run.workflowVersionId);
     const wf = version && (await db.workflows.get(run.workflowId, version.version));
     if (!wf) return "its workflow version no longer exists.";
     const plan = await analyzer.analyze(wf.graph, baseDir);
     if (!plan.ok) return plan.issues.find((i) => i.severity === "error")?.message ?? "the workflow no longer compiles.";
     if (plan.nodes.some((n) => !run.nodes.some((r) => r.nodeId === n.id))) return "its nodes changed.";
-    return plan;
+    return { plan };
   }
 
   /**

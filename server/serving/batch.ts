@@ -251,6 +251,28 @@ export function createBatchJobs(deps: BatchDeps) {
       return { path: file, size: (await stat(file)).size, status };
     },
 
+    /**
+     * Queue mode, after an API restart: the plan of an unfinished batch job, rebuilt from its run record (the
+     * endpoint version it scores with and the upload still on disk), so the run service resumes it like a
+     * workflow run. undefined: not a batch job; a string: why it cannot be resumed.
+     */
+    async resumePlan(run: RunRecord): Promise<{ plan: Plan; finished: () => Promise<void> } | string | undefined> {
+      const info = batchInfo(run);
+      if (!info) return undefined;
+      const v = await db.endpoints.version(info.endpointId, info.version);
+      if (!v) return `version ${info.version} of endpoint "${info.slug}" no longer exists.`;
+      const path = join(dirOf(run.id), `input.${EXTENSION[info.format]}`);
+      if (!(await stat(path).catch(() => undefined))) return "its uploaded file is no longer on the server.";
+      const schema = v.inputSchema as { fields: InputField[]; metadata?: Record<string, Record<string, string>> };
+      const plan = planOf(path, info.format, {
+        label: `"${info.slug}" version ${info.version}`,
+        spec: v.spec as Record<string, unknown>,
+        fields: schema.fields,
+        metadata: schema.metadata ?? {},
+      });
+      return { plan, finished: () => rm(path, { force: true }) };
+    },
+
     /** Wait until the events of the runs driven here are stored (the executor decides what happens to the runs). */
     async close() {
       await Promise.race([Promise.all(driving.values()), new Promise((r) => setTimeout(r, 2000).unref())]);
