@@ -15,6 +15,7 @@ import { loadAuthSecret } from "../auth/secret";
 import { sha256 } from "../graph/cache-key";
 import { openDatabase } from "../store/database";
 import { FileArtifactStore } from "../store/artifact-store";
+import { redisCoordination } from "../serving/coordination";
 import { createEndpointService, type ServingService } from "../serving/endpoint-service";
 import { createQueueDashboard, type QueueDashboard } from "../queue/dashboard";
 import { POOLS } from "../queue/keys";
@@ -90,6 +91,13 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
   const auth = createAuthService({ database: db.authDatabase, secret: await loadAuthSecret(dataDir), baseURL: process.env.BETTER_AUTH_URL || undefined });
   const isAdmin = async (req: IncomingMessage) => hasRole(await auth.actorFor(req.headers), "admin");
   const startedAt = Date.now();
+  const coordination = queued ? redisCoordination(queued.redisUrl, queued.executor.prefix) : undefined;
+  // Subscribed before serving, so no invalidation sent after this process answers a request is missed.
+  // (Bounded: with Redis away at start the subscription completes whenever it comes back.)
+  if (coordination)
+    await Promise.race([coordination.ready, new Promise((r) => setTimeout(r, 5000).unref())]).catch((e: unknown) =>
+      console.warn("[serving] could not subscribe to cache invalidations (Redis unreachable?):", e),
+    );
   const endpoints = createEndpointService({
     db,
     artifacts,
@@ -103,6 +111,8 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
     // Batch scoring (POST /api/v1/endpoints/{slug}/batch) runs generated plans on the same executor.
     executor,
     leases: queued?.executor,
+    // Queue mode may run several API processes: keys, routes and rate limits are kept consistent through Redis.
+    coordination,
   });
   // Batch scoring jobs are runs without a saved workflow: the serving layer knows how to rebuild their plans.
   runService.addPlanner((run) => endpoints.batch.resumePlan(run));
@@ -156,6 +166,7 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
     async close() {
       runService.close();
       await endpoints.close();
+      await coordination?.close();
       // Queue mode: leave running runs to the workers and release their leases, for the next API process to resume.
       await (queued ? queued.executor.close({ detach: true }) : executor.close());
       await runtime.close();

@@ -8,6 +8,7 @@ import { QueueExecutor } from "./queue-executor";
 
 export interface QueueModeInfo {
   executor: QueueExecutor;
+  redisUrl: string;
   /** For the status bar / run info, e.g. `queue (redis://host:6379, prefix lattice)`. */
   describe: string;
 }
@@ -17,7 +18,7 @@ export function queueExecutorFromEnv(store: ArtifactStore, redisUrl = process.en
   if (!redisUrl) return undefined;
   const prefix = process.env.LATTICE_QUEUE_PREFIX || DEFAULT_PREFIX;
   const executor = new QueueExecutor({ redisUrl, prefix, store });
-  return { executor, describe: `queue (${redactUrl(redisUrl)}, prefix ${prefix})` };
+  return { executor, redisUrl, describe: `queue (${redactUrl(redisUrl)}, prefix ${prefix})` };
 }
 
 /** The URL without its password, for display. */

@@ -20,6 +20,7 @@ import type { Workflow } from "../graph/format";
 import { StoreError } from "../store/store-errors";
 import type { ApiKeyRecord, AuditEntryRecord, Database, EndpointRecord, EndpointVersionRecord, RunRecord } from "../store/types";
 import { createBatchJobs, type BatchDeps, type BatchJobs } from "./batch";
+import type { ServingCoordination } from "./coordination";
 import { DriftAccumulator, referenceOf } from "./drift";
 import { createExplainer, type PipelineExplainer } from "./explain";
 import { readGate } from "./gate";
@@ -53,6 +54,8 @@ export interface EndpointServiceDeps {
   executor?: Executor;
   /** Queue mode: the executor's run leases (batch runs are leased like workflow runs). */
   leases?: BatchDeps["leases"];
+  /** Several API processes (queue mode): shared rate limits and cache invalidation through Redis. */
+  coordination?: ServingCoordination;
   now?: () => number;
 }
 
@@ -94,6 +97,8 @@ export type ServingService = EndpointService & {
   readCsv(bytes: Uint8Array): Promise<Table>;
   /** Batch-scoring jobs (server/serving/batch.ts). */
   batch: BatchJobs;
+  /** Set when API processes share rate limits (queue mode); otherwise each process limits on its own. */
+  sharedRateLimit?: ServingCoordination["take"];
   close(): Promise<void>;
 };
 
@@ -195,8 +200,10 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
     await db.audit.append({ actorId: actor?.id ?? null, actorEmail: actor?.email ?? null, action, target: tgt, details });
   }
 
-  function changed(slug: string) {
+  /** An endpoint's routing changed: forget it here and, with several API processes, everywhere. */
+  async function changed(slug: string) {
     routeCache.delete(slug);
+    await deps.coordination?.invalidate({ slug }).catch((e: unknown) => console.warn(`[serving] could not tell other API processes that "${slug}" changed:`, e));
   }
 
   async function resolveRun(workflowId: string, runId?: string): Promise<{ run: RunRecord; graph: Workflow; workflowVersion: number }> {
@@ -250,9 +257,15 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
 
   const batchJobs = createBatchJobs({ db, artifacts, runtime, registry, executor: deps.executor, leases: deps.leases });
 
+  deps.coordination?.onInvalidate((what) => {
+    if ("key" in what) keyCache.delete(what.key);
+    else routeCache.delete(what.slug);
+  });
+
   const service: ServingService = {
     metrics,
     batch: batchJobs,
+    ...(deps.coordination ? { sharedRateLimit: deps.coordination.take } : {}),
 
     async checkGate(workflowId, runId) {
       const { run, graph } = await resolveRun(workflowId, runId);
@@ -330,7 +343,7 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
       const live = added.endpoint.liveVersion === version && from !== version ? { from, to: version } : undefined;
       await audit(actor, "endpoint.publish", target(slug), { version, workflowId: req.workflowId, workflowVersion, runId: run.id, model: path.model.label, gatePassed: checked.passed, ...(live ?? {}) });
       if (gate.override) await audit(actor, "gate.override", target(slug), { version, reason: gate.override.reason, failed: checked.checks.filter((c) => !c.passed).map((c) => ({ node: c.label, reasons: c.reasons })) });
-      changed(slug);
+      await changed(slug);
       return { slug, version, gate };
     },
 
@@ -378,7 +391,7 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
       const endCanary = e.canaryVersion === version;
       await db.endpoints.route(e.id, { liveVersion: version, ...(endCanary ? { canaryVersion: null, canaryPercent: 0 } : {}) });
       await audit(actor, "endpoint.live", target(slug), { from: e.liveVersion, to: version, ...(endCanary ? { canaryEnded: true } : {}) });
-      changed(slug);
+      await changed(slug);
     },
 
     async setCanary(slug, version, percent, actor) {
@@ -393,7 +406,7 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
         await db.endpoints.route(e.id, { canaryVersion: version, canaryPercent: percent });
         await audit(actor, "endpoint.canary", target(slug), { version, percent, previous: { version: e.canaryVersion, percent: e.canaryPercent } });
       }
-      changed(slug);
+      await changed(slug);
     },
 
     async rollback(slug, actor) {
@@ -404,7 +417,7 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
       if (e.liveVersion === null || typeof back !== "number") throw new ServiceError("conflict", `Endpoint "${slug}" has no earlier live version to roll back to.`);
       await db.endpoints.route(e.id, { liveVersion: back, ...(e.canaryVersion === back ? { canaryVersion: null, canaryPercent: 0 } : {}) });
       await audit(actor, "endpoint.rollback", target(slug), { from: e.liveVersion, to: back });
-      changed(slug);
+      await changed(slug);
       return { live: back };
     },
 
@@ -425,6 +438,8 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
       const rec = await db.apiKeys.revoke(e.id, keyId);
       if (!rec) throw new ServiceError("not_found", `Endpoint "${slug}" has no key "${keyId}".`);
       keyCache.delete(rec.hash);
+      // Other API processes drop it from their caches now rather than when their entry expires (KEY_TTL_MS).
+      await deps.coordination?.invalidate({ key: rec.hash }).catch((e: unknown) => console.warn("[serving] could not tell other API processes about a revoked key:", e));
       await audit(actor, "key.revoke", target(slug), { keyId, name: rec.name, prefix: rec.prefix });
     },
 

@@ -201,7 +201,11 @@ export function createServingHandler(svc: ServingService, opts: ServingHttpOptio
     const endpoint = await svc.route(slug);
     if (!endpoint) throw new HttpError(404, "not_found", `There is no endpoint "${slug}".`);
     if (info.endpointId !== endpoint.id) throw new HttpError(403, "forbidden", `This API key belongs to another endpoint ("${info.slug}"), not "${slug}".`);
-    const r = limiter.take(info.id, info.rateLimitPerMinute);
+    // Several API processes share each key's bucket through Redis; while Redis cannot answer, each process
+    // limits on its own rather than refusing or holding the request.
+    const r = svc.sharedRateLimit
+      ? await svc.sharedRateLimit(info.id, info.rateLimitPerMinute).catch(() => limiter.take(info.id, info.rateLimitPerMinute))
+      : limiter.take(info.id, info.rateLimitPerMinute);
     if (!r.ok) throw new HttpError(429, "rate_limited", `This key's limit of ${info.rateLimitPerMinute} requests a minute is used up; retry in ${r.retryAfterS} s.`, { "retry-after": String(r.retryAfterS) });
     svc.keyUsed(info.id);
     return { endpoint, keyId: info.id };
