@@ -12,6 +12,7 @@
  * no database round trip beyond a cached key lookup. Bad input never answers 5xx: every refusal is a 4xx with a
  * JSON body `{ error: { code, message, errors? } }`.
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isUserError } from "../../nodes/core/errors";
@@ -36,6 +37,21 @@ export interface ServingHttpOptions {
   bodyLimitBytes?: number;
   /** Largest batch upload (default LATTICE_BATCH_LIMIT_MB MiB, else 512 MiB); larger ones get 413 and are not kept. */
   batchLimitBytes?: number;
+  /**
+   * When set, GET /metrics needs `Authorization: Bearer <token>` (Prometheus: `authorization: { credentials: … }`).
+   * Default LATTICE_METRICS_TOKEN; unset, /metrics is open as before (endpoint names and traffic, no data).
+   */
+  metricsToken?: string;
+}
+
+function bearerOf(req: IncomingMessage): string {
+  const h = req.headers.authorization;
+  return typeof h === "string" && /^bearer /i.test(h) ? h.slice(7).trim() : "";
+}
+
+/** Constant-time comparison of two secrets (by their sha256, so lengths do not leak either). */
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
 }
 
 function batchLimitFromEnv(): number {
@@ -190,6 +206,7 @@ export function createServingHandler(svc: ServingService, opts: ServingHttpOptio
   const limit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const batchLimit = opts.batchLimitBytes ?? batchLimitFromEnv();
   const limiter = new RateLimiter();
+  const metricsToken = opts.metricsToken ?? (process.env.LATTICE_METRICS_TOKEN || undefined);
 
   /** Key → its endpoint, or the 401/403/404/429 that applies. */
   async function authorize(req: IncomingMessage, slug: string): Promise<{ endpoint: EndpointRecord; keyId: string }> {
@@ -364,6 +381,10 @@ export function createServingHandler(svc: ServingService, opts: ServingHttpOptio
     if (pathname === "/metrics") {
       if (req.method !== "GET") {
         refuse(req, res, new HttpError(405, "method_not_allowed", "Use GET.", { allow: "GET" }));
+        return true;
+      }
+      if (metricsToken && !sameSecret(bearerOf(req), metricsToken)) {
+        refuse(req, res, new HttpError(401, "unauthorized", "Send the metrics token: Authorization: Bearer <LATTICE_METRICS_TOKEN>.", { "www-authenticate": 'Bearer realm="lattice-metrics"' }));
         return true;
       }
       const text = await svc.metrics.registry.metrics();

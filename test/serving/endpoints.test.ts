@@ -5,10 +5,13 @@
  */
 import Ajv2020 from "ajv/dist/2020.js";
 import { readFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServiceError } from "../../server/engine/service-error";
 import type { Workflow } from "../../server/graph/format";
+import { createServingHandler } from "../../server/serving/http";
 import { ADMIN, EDITOR, example, post, runWorkflow, startHarness, type Harness } from "./helpers";
 
 let h: Harness;
@@ -307,6 +310,26 @@ describe("OpenAPI, metrics, drift", () => {
     const d = await h.svc.endpoints.get(SLUG);
     expect(d.stats[1]).toMatchObject({ requests: expect.any(Number), p50Ms: expect.any(Number), p99Ms: expect.any(Number) });
     expect(d.stats[1]!.predictionMean).toBeGreaterThanOrEqual(0);
+  });
+
+  it("/metrics behind LATTICE_METRICS_TOKEN: 401 without or with a wrong token, the metrics with it", async () => {
+    const handler = createServingHandler(h.svc.endpoints, { metricsToken: "metrics-secret-1" });
+    const server = http.createServer((req, res) => void handler(req, res));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+    try {
+      const none = await fetch(url);
+      expect(none.status).toBe(401);
+      expect(none.headers.get("www-authenticate")).toMatch(/Bearer/);
+      expect((await none.json()).error.message).toMatch(/LATTICE_METRICS_TOKEN/);
+      expect((await fetch(url, { headers: { authorization: "Bearer metrics-secret-2" } })).status).toBe(401);
+      const ok = await fetch(url, { headers: { authorization: "Bearer metrics-secret-1" } });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toMatch(/lattice_endpoint_requests_total/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it("drift: PSI per feature of served rows vs the training rows; a shifted feature stands out", async () => {
