@@ -219,10 +219,15 @@ export class InProcessRunService implements RunService {
     const { plan, finished } = planned;
     const outcomes: Record<string, NodeOutcome> = {};
     const started: string[] = [];
+    const nodeStartedAt: Record<string, number> = {};
     for (const n of run.nodes) {
       if (FINISHED.has(n.status)) outcomes[n.nodeId] = outcomeOf(n);
-      else if (n.status === "queued" || n.status === "running") started.push(n.nodeId);
+      else if (n.status === "queued" || n.status === "running") {
+        started.push(n.nodeId);
+        if (n.startedAt) nodeStartedAt[n.nodeId] = n.startedAt.getTime();
+      }
     }
+    const runStartedAt = (run.startedAt ?? run.createdAt).getTime();
     // Logs and metrics of in-flight nodes that were already stored: the executor's stream replay skips them.
     const reported: Record<string, { logs: number; metrics: number }> = Object.fromEntries(started.map((id) => [id, { logs: 0, metrics: 0 }]));
     for (const e of started.length ? await this.deps.db.runs.eventsAfter(run.id, 0) : []) {
@@ -233,7 +238,7 @@ export class InProcessRunService implements RunService {
     console.log(`[lattice] resuming run ${run.id} after event ${run.lastSeq} (${Object.keys(outcomes).length} node(s) done, ${started.length} in flight)`);
     this.deps.hub.open(run.id, run.lastSeq);
     const handle = this.drive(run.id, plan, (sink) =>
-      resumable.resume({ runId: run.id, plan, baseDir: this.deps.baseDir, sink, resumed: { outcomes, started } }, run.lastSeq, reported),
+      resumable.resume({ runId: run.id, plan, baseDir: this.deps.baseDir, sink, resumed: { outcomes, started, runStartedAt, nodeStartedAt } }, run.lastSeq, reported),
     );
     if (finished) void handle.done.then(finished, finished).catch((e: unknown) => console.error(`[lattice] clean-up after run ${run.id} failed:`, e));
   }

@@ -36,7 +36,8 @@ async function nodeCacheKey(node: PlanNode, inputs: Record<string, ArtifactRef>,
 
 export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: AbortSignal): Promise<RunResult> {
   const now = deps.clock ?? Date.now;
-  const t0 = now();
+  // A resumed run's durations count from its first start, not from the restart.
+  const t0 = req.resumed?.runStartedAt ?? now();
   const nodes = new Map(req.plan.nodes.map((n) => [n.id, n]));
   const waitingOn = new Map(req.plan.nodes.map((n) => [n.id, new Set(Object.values(n.inputs).map((s) => s.node))]));
   const outcomes: Record<string, NodeOutcome> = {};
@@ -85,7 +86,7 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
   const runNode = async (node: PlanNode): Promise<void> => {
     const inputs: Record<string, ArtifactRef> = {};
     for (const [port, src] of Object.entries(node.inputs)) inputs[port] = outcomes[src.node]!.outputs[src.port]!;
-    const started = now();
+    const started = req.resumed?.nodeStartedAt?.[node.id] ?? now();
     const cacheable = typeof node.def.cacheable === "function" ? node.def.cacheable(node.params) : node.def.cacheable !== false;
     let key: string;
     try {

@@ -80,6 +80,10 @@ export interface ResumedState {
   outcomes: Record<string, NodeOutcome>;
   /** Nodes already announced as queued/running: they are dispatched again (same job) but not re-announced. */
   started: string[];
+  /** When the run first started (epoch ms): durations count from here, not from the resume. */
+  runStartedAt?: number;
+  /** Per node in `started`, when it started (epoch ms), for the same reason. */
+  nodeStartedAt?: Record<string, number>;
 }
 
 export interface RunResult {

@@ -163,6 +163,12 @@ describe.skipIf(!pgAvailable)("API server restart mid-run", () => {
     const results = Object.fromEntries(run.nodes.map((n) => [n.nodeId, { status: n.status, outputs: n.outputs, metrics: n.metrics }]));
     const reference = Object.fromEntries(Object.entries(clean.nodes).map(([id, n]) => [id, { status: n.status, outputs: n.outputs, metrics: n.metrics }]));
     expect(results).toEqual(reference);
+    // Durations count from the run's (and an in-flight node's) first start, across the restart.
+    const span = after.at(-1)!.ts - before[0]!.ts;
+    expect(run.durationMs).toBeGreaterThanOrEqual(span - 5);
+    const slow2Running = before.find((e) => e.type === "running" && e.nodeId === "slow2")!;
+    const slow2Done = after.find((e) => e.type === "succeeded" && e.nodeId === "slow2")!;
+    expect(run.nodes.find((n) => n.nodeId === "slow2")!.durationMs).toBeGreaterThanOrEqual(slow2Done.ts - slow2Running.ts - 5);
 
     // A fresh page: the whole run from the start, every seq once, each node finishing once.
     const all: RunEvent[] = [];
