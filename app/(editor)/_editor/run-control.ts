@@ -3,6 +3,7 @@
  * Save / run / cancel / follow: the editor's side effects around the store. One live subscription at a
  * time; it resumes from the last applied seq, so a reload mid-run continues where the snapshot ends.
  */
+import { TRPCClientError } from "@trpc/client";
 import { parseWorkflow } from "../../../server/graph/format";
 import type { RunRecord } from "../../../server/store/types";
 import { describeCallError, trpc } from "../../_lib/trpc";
@@ -15,11 +16,27 @@ export function stopFollowing() {
   current = undefined;
 }
 
-export function followRun(runId: string, afterSeq: number) {
+/** Subscribing again after the stream closed for good: give up after this many tries in a row (about 3 minutes). */
+const MAX_RESUBSCRIBES = 20;
+
+/**
+ * Follow a run's events after `afterSeq`. A dropped connection (the API server restarting) is resumed from the
+ * last applied event, without gaps or repeats, while the page shows "Reconnecting…": the browser's EventSource
+ * retries by itself, sending the last event id; when it gives up (a proxy's 502 while the server is away) the
+ * run is subscribed again from the store's `lastSeq`. Only an error the server sends (no such run, no access)
+ * ends following with a message.
+ */
+export function followRun(runId: string, afterSeq: number, attempt = 0) {
   stopFollowing();
+  let retry: ReturnType<typeof setTimeout> | undefined;
   const sub = trpc.run.onEvents.subscribe(
     { runId, lastEventId: afterSeq > 0 ? String(afterSeq) : undefined },
     {
+      onConnectionStateChange: (s) => {
+        if (s.state === "pending") attempt = 0;
+        // "connecting" with an error: the connection dropped and EventSource is trying again.
+        actions.setReconnecting(runId, s.state === "connecting" && (s.error !== null || attempt > 0));
+      },
       onData: (t) => {
         actions.applyEvent(t.data);
         if (t.data.type === "run-finished") {
@@ -31,13 +48,29 @@ export function followRun(runId: string, afterSeq: number) {
         }
       },
       onError: (e) => {
+        const fromServer = e instanceof TRPCClientError && e.shape !== undefined;
+        if (!fromServer && attempt < MAX_RESUBSCRIBES) {
+          actions.setReconnecting(runId, true);
+          retry = setTimeout(() => {
+            const run = useEditor.getState().run;
+            followRun(runId, run?.runId === runId ? run.lastSeq : afterSeq, attempt + 1);
+          }, Math.min(1000 * 2 ** attempt, 10_000));
+          return;
+        }
+        actions.setReconnecting(runId, false);
         actions.setLive(runId, false);
         actions.toast("error", `Lost the connection to the run: ${describeCallError(e).message}`);
       },
       onComplete: () => actions.setLive(runId, false),
     },
   );
-  current = { runId, unsubscribe: () => sub.unsubscribe() };
+  current = {
+    runId,
+    unsubscribe: () => {
+      clearTimeout(retry);
+      sub.unsubscribe();
+    },
+  };
 }
 
 export async function refreshRuns(): Promise<RunRecord[]> {

@@ -46,6 +46,8 @@ export interface RunView {
   lastSeq: number;
   /** Streaming live events (false when looking at a finished or past run). */
   live: boolean;
+  /** The live stream dropped (the server restarts or the network is away) and is being resumed. */
+  reconnecting?: boolean;
   startedAt?: number;
   durationMs?: number;
   error?: string;
@@ -282,6 +284,9 @@ export const actions = {
   },
   setLive(runId: string, live: boolean) {
     set((s) => (s.run?.runId === runId ? { run: { ...s.run, live } } : {}));
+  },
+  setReconnecting(runId: string, reconnecting: boolean) {
+    set((s) => (s.run?.runId === runId && !!s.run.reconnecting !== reconnecting ? { run: { ...s.run, reconnecting } } : {}));
   },
   applyEvent(ev: RunEvent) {
     set((s) => {

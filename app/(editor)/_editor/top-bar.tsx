@@ -15,6 +15,7 @@ export function TopBar() {
   const dirty = useEditor((s) => s.dirty);
   const runStatus = useEditor((s) => s.run?.status);
   const live = useEditor((s) => s.run?.live ?? false);
+  const reconnecting = useEditor((s) => s.run?.reconnecting ?? false);
   const runDuration = useEditor((s) => s.run?.durationMs);
   const runsOpen = useEditor((s) => s.runsOpen);
   const errorCount = useEditor((s) => s.issues.filter((i) => i.severity === "error").length);
@@ -37,6 +38,12 @@ export function TopBar() {
           {running ? <span className="spinner" /> : null}
           {runStatus === "succeeded" ? "Succeeded" : runStatus === "failed" ? "Failed" : runStatus === "cancelled" ? "Cancelled" : runStatus === "queued" ? "Queued" : "Running"}
           {runDuration != null && !running ? ` · ${formatDuration(runDuration)}` : ""}
+        </span>
+      )}
+      {running && reconnecting && (
+        <span className="run-pill run-reconnecting" data-testid="run-connection" data-state="reconnecting" title="The connection to the server dropped; the run goes on there and is shown again from where it left off once the server answers">
+          <span className="spinner" />
+          Reconnecting…
         </span>
       )}
       <button className="btn" onClick={() => file.current?.click()} title="Replace this graph with a Workflow JSON file">Import</button>
