@@ -14,6 +14,7 @@ import { createRegistry } from "../../nodes/core/registry";
 import type { PortInfo } from "../../nodes/core/schema";
 import { createAnalyzer } from "../../server/engine/analyze";
 import { typecheckCode } from "../../server/engine/sandbox/typecheck";
+import { typecheckCodeNode } from "../../server/engine/sandbox/typecheck-service";
 import { closeTestRuntime, makeContext } from "../helpers/node-context";
 
 afterAll(closeTestRuntime);
@@ -98,3 +99,21 @@ describe("code node types", () => {
     expect(good.issues).toEqual([]);
   });
 });
+
+describe("server-side type check service", () => {
+  it("checks on its own thread: the event loop keeps running while the compiler works", async () => {
+    // Code never checked before in this process (no memo hit): the compiler has work to do.
+    const code = fn(`  const unique${Date.now()}: number = "text";\n  return {};`);
+    const order: string[] = [];
+    const timer = new Promise<void>((r) => setTimeout(() => (order.push("timer"), r()), 1));
+    const problems = typecheckCodeNode({ code, inputs: DEFAULT_INPUTS, outputs: DEFAULT_OUTPUTS, parameters: [], infos: { a: people } }).then((p) => (order.push("check"), p));
+    await Promise.all([timer, problems]);
+    // On the calling thread the check would finish (synchronously) before a 1 ms timer could fire.
+    expect(order).toEqual(["timer", "check"]);
+    expect(await problems).toEqual([expect.objectContaining({ line: 2, code: 2322, message: expect.stringMatching(/not assignable to type 'number'/) })]);
+    // The same code and declarations again: the remembered answer.
+    const again = typecheckCodeNode({ code, inputs: DEFAULT_INPUTS, outputs: DEFAULT_OUTPUTS, parameters: [], infos: { a: people } });
+    expect(await again).toEqual(await problems);
+  }, 60_000);
+});
+
