@@ -107,7 +107,12 @@ it("marks type errors in Monaco and on the node, refuses to run them, and runs t
     const badge = node(page, CODE).getByTestId("node-type-errors");
     await expect.poll(() => badge.textContent(), { timeout: 60_000 }).toBe("2 type errors");
     await expect.poll(() => page.getByTestId("code-type-errors").textContent()).toBe("2 type errors");
-    expect(await page.getByTestId("inspector-issues").textContent()).toContain("Type error at line 5");
+    // Each type error once, under the Code field (not again in the inspector's general list).
+    const fieldErrors = (await page.getByTestId("field-code-error").textContent()) ?? "";
+    expect(fieldErrors).toContain("Type error at line 4");
+    expect(fieldErrors).toContain("Type error at line 5");
+    expect(fieldErrors.split("Type error at line 5")).toHaveLength(2);
+    expect(await page.getByTestId("inspector-issues").count()).toBe(0);
     await page.mouse.move(5, 5);
     await page.screenshot({ path: path.join(OUT, "code-node-badge.png") });
 

@@ -4,7 +4,7 @@ import { useShallow } from "zustand/react/shallow";
 import { PORT_TYPE_LABEL } from "../../../nodes/core/ports";
 import { CATEGORY_COLOR, nodePorts, registry } from "../../_lib/nodes";
 import { OutputView } from "./output-view";
-import { ParamForm } from "./param-form";
+import { ParamForm, visibleParamNames } from "./param-form";
 import { actions, useEditor } from "./store";
 
 export function Inspector() {
@@ -23,6 +23,9 @@ export function Inspector() {
   }
   const def = registry.get(node.data.kind);
   if (!def) return <aside className="inspector"><p>Unknown node type “{node.data.kind}”.</p></aside>;
+  // Issues about one setting are shown under that setting by the form; the list here has the rest.
+  const fields = visibleParamNames(def);
+  const general = issues.filter((i) => !(i.field && fields.has(i.field)));
   return (
     <aside className="inspector" data-testid="inspector">
       <header className="inspector-head">
@@ -42,9 +45,9 @@ export function Inspector() {
       <div className="inspector-body">
         {tab === "settings" ? (
           <>
-            {issues.length > 0 && (
+            {general.length > 0 && (
               <div className="issues" data-testid="inspector-issues">
-                {issues.map((i, k) => (
+                {general.map((i, k) => (
                   <div key={k} className={`issue issue-${i.severity}`}>{i.message}</div>
                 ))}
               </div>

@@ -30,7 +30,15 @@ export function ParamForm({ nodeId, def, params }: { nodeId: string; def: AnyNod
         // Lists with an editor show their items' messages in place; other fields show the first one here.
         const nested = showsNestedIssues(f) ? undefined : [...issues].find(([k]) => k.startsWith(`${name}.`))?.[1];
         // The compiler's "invalid_param" issues are the same zod check, from the last (maybe stale) analysis.
-        const fieldIssue = issues.get(name) ?? nested ?? compileIssues.find((i) => i.field === name && i.code !== "invalid_param")?.message;
+        // Every other issue the analysis gave this field is shown here, under it (not in the inspector's list).
+        const fieldIssue =
+          issues.get(name) ??
+          nested ??
+          (compileIssues
+            .filter((i) => i.field === name && i.code !== "invalid_param")
+            .map((i) => i.message)
+            .join("\n") ||
+            undefined);
         return (
           <div className={`field${fieldIssue ? " invalid" : ""}`} key={name} data-field={name}>
             <label className="field-label">
@@ -45,4 +53,9 @@ export function ParamForm({ nodeId, def, params }: { nodeId: string; def: AnyNod
       })}
     </div>
   );
+}
+
+/** Names of the settings the form shows for a node (issues naming one of them are shown under it). */
+export function visibleParamNames(def: AnyNodeDefinition): Set<string> {
+  return new Set(Object.entries(paramsSchema(def).properties).filter(([, f]) => f.ui !== "hidden").map(([name]) => name));
 }
