@@ -12,6 +12,20 @@ import { redisConnection } from "../queue/connection";
 
 export type Invalidation = { key: string } | { slug: string };
 
+/**
+ * Counters every API process adds to, kept in Redis hashes: each process buffers its increments and writes
+ * them every `flushMs` (one pipeline), so a request costs no round trip; readers see all processes' counts
+ * (at most one flush interval late) and they survive restarts.
+ */
+export interface SharedCounters {
+  /** Add to fields of a hash (buffered). `ttlS`: the hash expires that long after its last write. */
+  add(hash: string, fields: Record<string, number>, ttlS?: number): void;
+  /** The hashes' fields as numbers (empty objects for missing hashes). */
+  read(hashes: string[]): Promise<Array<Record<string, number>>>;
+  /** Write what is buffered now. */
+  flush(): Promise<void>;
+}
+
 export interface ServingCoordination {
   /** Tell every API process, this one included, to forget a cached key (by hash) or an endpoint's routing. */
   invalidate(what: Invalidation): Promise<void>;
@@ -19,6 +33,8 @@ export interface ServingCoordination {
   onInvalidate(handler: (what: Invalidation) => void): void;
   /** Take a token from the key's bucket shared by all API processes. */
   take(keyId: string, perMinute: number): Promise<{ ok: true } | { ok: false; retryAfterS: number }>;
+  /** Serving statistics and drift counts of all API processes. */
+  counters: SharedCounters;
   /** Resolves once the invalidation channel is subscribed. */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -65,8 +81,10 @@ export function redisCoordination(url: string, prefix: string): ServingCoordinat
   });
   const ready = subscriber.subscribe(channel).then(() => undefined);
   ready.catch(() => {});
+  const counters = redisCounters(redisConnection(url, "lattice-serving-counters"), `${prefix}:lattice:serving:`);
   return {
     ready,
+    counters,
     async invalidate(what) {
       // Locally at once (the publish may fail while Redis is away; this process must not serve a revoked key).
       for (const h of handlers) h(what);
@@ -80,7 +98,55 @@ export function redisCoordination(url: string, prefix: string): ServingCoordinat
       return ok === 1 ? { ok: true } : { ok: false, retryAfterS: Number(retryAfterS) };
     },
     async close() {
+      await counters.close();
       await Promise.all([commands.quit().catch(() => {}), subscriber.quit().catch(() => {})]);
+    },
+  };
+}
+
+/** SharedCounters on Redis hashes under `keyPrefix` (see the interface). */
+export function redisCounters(redis: Redis, keyPrefix: string, flushMs = 1000): SharedCounters & { close(): Promise<void> } {
+  let pending = new Map<string, { fields: Map<string, number>; ttlS?: number }>();
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    const batch = pending;
+    pending = new Map();
+    if (!batch.size) return flushing;
+    const pipe = redis.pipeline();
+    for (const [hash, { fields, ttlS }] of batch) {
+      const key = keyPrefix + hash;
+      for (const [f, v] of fields) if (v !== 0) Number.isInteger(v) ? pipe.hincrby(key, f, v) : pipe.hincrbyfloat(key, f, v);
+      if (ttlS) pipe.expire(key, ttlS);
+    }
+    flushing = flushing.then(() => pipe.exec()).then(
+      () => undefined,
+      (e: unknown) => console.warn("[serving] could not write serving statistics to Redis:", e),
+    );
+    return flushing;
+  };
+  const timer = setInterval(() => void flush(), flushMs);
+  timer.unref();
+  return {
+    add(hash, fields, ttlS) {
+      let h = pending.get(hash);
+      if (!h) pending.set(hash, (h = { fields: new Map(), ttlS }));
+      for (const f in fields) h.fields.set(f, (h.fields.get(f) ?? 0) + fields[f]!);
+    },
+    async read(hashes) {
+      const pipe = redis.pipeline();
+      for (const h of hashes) pipe.hgetall(keyPrefix + h);
+      const replies = (await pipe.exec()) ?? [];
+      return replies.map(([err, v]) => {
+        const out: Record<string, number> = {};
+        if (!err && v) for (const [k, x] of Object.entries(v as Record<string, string>)) out[k] = Number(x);
+        return out;
+      });
+    },
+    flush,
+    async close() {
+      clearInterval(timer);
+      await flush();
+      await redis.quit().catch(() => {});
     },
   };
 }

@@ -54,13 +54,22 @@ export class DriftAccumulator {
   private readonly index: Array<Map<string, number> | undefined>;
   served = 0;
 
-  constructor(private readonly reference: FeatureReference[]) {
+  /** `sink`: also hand each request's bin counts (`<feature index>.<bin>`, and `served`) to shared counters. */
+  constructor(
+    private readonly reference: FeatureReference[],
+    private readonly sink?: (counts: Record<string, number>) => void,
+  ) {
     this.counts = reference.map((r) => new Array<number>(r.shares.length).fill(0));
     this.index = reference.map((r) => (r.kind === "categorical" ? new Map(r.categories.map((c, i) => [c, i])) : undefined));
   }
 
   add(cols: Record<string, unknown[]>, rows: number) {
     this.served += rows;
+    const delta: Record<string, number> | undefined = this.sink ? { served: rows } : undefined;
+    const bump = (j: number, c: number[], bin: number) => {
+      c[bin]!++;
+      if (delta) delta[`${j}.${bin}`] = (delta[`${j}.${bin}`] ?? 0) + 1;
+    };
     this.reference.forEach((r, j) => {
       const values = cols[r.feature];
       const c = this.counts[j]!;
@@ -68,26 +77,36 @@ export class DriftAccumulator {
       if (r.kind === "numeric") {
         for (let i = 0; i < rows; i++) {
           const v = values[i];
-          if (v === null || v === undefined || typeof v !== "number" || Number.isNaN(v)) c[r.edges.length + 1]!++;
-          else c[binIndex(r.edges, v)]!++;
+          if (v === null || v === undefined || typeof v !== "number" || Number.isNaN(v)) bump(j, c, r.edges.length + 1);
+          else bump(j, c, binIndex(r.edges, v));
         }
       } else {
         const idx = this.index[j]!;
         for (let i = 0; i < rows; i++) {
           const v = values[i];
-          c[v === null || v === undefined ? r.categories.length + 1 : (idx.get(String(v)) ?? r.categories.length)]!++;
+          bump(j, c, v === null || v === undefined ? r.categories.length + 1 : (idx.get(String(v)) ?? r.categories.length));
         }
       }
     });
+    if (delta) this.sink!(delta);
   }
 
   drift(): FeatureDrift[] {
-    return this.reference.map((r, j) => {
-      if (this.served < MIN_DRIFT_ROWS) return { feature: r.feature, psi: null, served: this.served };
-      const cur = this.counts[j]!.map((c) => c / this.served);
-      return { feature: r.feature, psi: psi(r.shares, cur), served: this.served };
-    });
+    return driftOf(this.reference, this.served, (j, bin) => this.counts[j]![bin]!);
   }
+}
+
+/** PSI per feature from bin counts kept in shared counters (see DriftAccumulator's `sink`). */
+export function driftFromCounts(reference: FeatureReference[], counts: Record<string, number>): FeatureDrift[] {
+  return driftOf(reference, counts.served ?? 0, (j, bin) => counts[`${j}.${bin}`] ?? 0);
+}
+
+function driftOf(reference: FeatureReference[], served: number, count: (feature: number, bin: number) => number): FeatureDrift[] {
+  return reference.map((r, j) => {
+    if (served < MIN_DRIFT_ROWS) return { feature: r.feature, psi: null, served };
+    const cur = r.shares.map((_, bin) => count(j, bin) / served);
+    return { feature: r.feature, psi: psi(r.shares, cur), served };
+  });
 }
 
 export { MISSING, OTHER };

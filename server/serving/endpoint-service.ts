@@ -21,7 +21,7 @@ import { StoreError } from "../store/store-errors";
 import type { ApiKeyRecord, AuditEntryRecord, Database, EndpointRecord, EndpointVersionRecord, RunRecord } from "../store/types";
 import { createBatchJobs, type BatchDeps, type BatchJobs } from "./batch";
 import type { ServingCoordination } from "./coordination";
-import { DriftAccumulator, referenceOf } from "./drift";
+import { DriftAccumulator, driftFromCounts, referenceOf } from "./drift";
 import { createExplainer, type PipelineExplainer } from "./explain";
 import { readGate } from "./gate";
 import { collectCategories, deriveInputFields, rowValidator, type RowValidator } from "./input";
@@ -40,6 +40,9 @@ const UNKNOWN_KEY_TTL_MS = 5_000;
 const ROUTE_TTL_MS = 2_000;
 const MAX_CACHED_KEYS = 10_000;
 const TOUCH_EVERY_MS = 5_000;
+/** Shared drift counts (several API processes) are kept this long after the last request. */
+const DRIFT_TTL_S = 90 * 24 * 3600;
+const driftHash = (slug: string, version: number) => `drift:${slug}:${version}`;
 
 export interface EndpointServiceDeps {
   db: Database;
@@ -163,7 +166,7 @@ const target = (slug: string) => `endpoint:${slug}`;
 export function createEndpointService(deps: EndpointServiceDeps): ServingService {
   const { db, artifacts, registry, runtime } = deps;
   const now = deps.now ?? Date.now;
-  const metrics = new ServingMetrics({ defaultMetrics: false });
+  const metrics = new ServingMetrics({ defaultMetrics: false, shared: deps.coordination?.counters });
   const keyCache = new Map<string, { info: KeyInfo | null; expires: number }>();
   const routeCache = new Map<string, { endpoint: EndpointRecord | null; expires: number }>();
   const versions = new Map<string, Promise<LoadedVersion | null>>();
@@ -249,7 +252,8 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
       fields,
       validator: rowValidator(fields),
       pipeline,
-      drift: new DriftAccumulator(reference),
+      // Several API processes: drift is counted across all of them (read back in get()).
+      drift: new DriftAccumulator(reference, deps.coordination ? (counts) => deps.coordination!.counters.add(driftHash(e.slug, v.version), counts, DRIFT_TTL_S) : undefined),
       metadata,
       explainer: createExplainer({ spec, fields, metadata, pipeline, artifacts }),
     };
@@ -368,11 +372,16 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
       const spec = shown?.spec as ServingSpec | undefined;
       const stats: EndpointDetail["stats"] = {};
       for (const v of vs) {
-        const s = metrics.summary(e.slug, v.version);
+        const s = await metrics.versionStats(e.slug, v.version);
         if (s) stats[v.version] = s;
       }
       const loaded = shown ? await versions.get(`${e.id}:${shown.version}`) : null;
       const fields = shown ? (shown.inputSchema as { fields: InputField[] }).fields : [];
+      let drift = loaded ? loaded.drift.drift() : fields.map((f) => ({ feature: f.name, psi: null, served: 0 }));
+      if (deps.coordination && shown) {
+        const [counts] = await deps.coordination.counters.read([driftHash(e.slug, shown.version)]);
+        drift = driftFromCounts(((shown.reference as { features?: FeatureReference[] }).features ?? []) as FeatureReference[], counts ?? {});
+      }
       return {
         ...summary(e),
         versions: versionsOut,
@@ -380,7 +389,7 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
         input: fields,
         output: { task: spec?.model.task ?? "binary", ...(spec?.model.classes ? { classes: spec.model.classes } : {}) },
         stats,
-        drift: loaded ? loaded.drift.drift() : fields.map((f) => ({ feature: f.name, psi: null, served: 0 })),
+        drift,
       };
     },
 

@@ -3,9 +3,18 @@
  * the in-memory figures the endpoint page shows (recent latencies, prediction mean) per endpoint version.
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { SharedCounters } from "./coordination";
 import type { EndpointStats } from "./types";
 
 const RECENT = 2000;
+/** Shared statistics (several API processes): latency percentiles over the last this many minutes. */
+export const RECENT_MINUTES = 15;
+/** Latency buckets of the shared statistics: 5 % wide, from 0.01 ms up. */
+const LAT_BASE = 0.01;
+const LAT_STEP = Math.log(1.05);
+const latBucket = (ms: number) => Math.max(0, Math.ceil(Math.log(Math.max(ms, LAT_BASE) / LAT_BASE) / LAT_STEP));
+const latUpper = (bucket: number) => LAT_BASE * Math.exp(bucket * LAT_STEP);
+const STATS_TTL_S = 90 * 24 * 3600;
 
 class VersionStats {
   requests = 0;
@@ -43,7 +52,15 @@ export class ServingMetrics {
   private readonly prediction: Histogram<"endpoint" | "version">;
   private readonly stats = new Map<string, VersionStats>();
 
-  constructor(opts: { defaultMetrics?: boolean } = {}) {
+  private readonly shared?: SharedCounters;
+
+  /**
+   * `shared`: several API processes serve the same endpoints (queue mode); the endpoint page's figures are
+   * then counted in Redis across all of them (requests, errors and prediction mean since the version was
+   * published; p50/p99 over the last RECENT_MINUTES minutes) rather than in this process since it started.
+   */
+  constructor(opts: { defaultMetrics?: boolean; shared?: SharedCounters } = {}) {
+    this.shared = opts.shared;
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "lattice_" });
     this.requests = new Counter({ name: "lattice_endpoint_requests_total", help: "Prediction requests by endpoint, version and HTTP status.", labelNames: ["endpoint", "version", "status"], registers: [this.registry] });
     this.errors = new Counter({ name: "lattice_endpoint_errors_total", help: "Failed prediction requests by endpoint, version and error code.", labelNames: ["endpoint", "version", "code"], registers: [this.registry] });
@@ -81,12 +98,41 @@ export class ServingMetrics {
     s.requests++;
     if (status >= 400) s.errors++;
     s.observe(ms);
+    if (this.shared) {
+      this.shared.add(`stats:${slug}:${version}`, { requests: 1, errors: status >= 400 ? 1 : 0 }, STATS_TTL_S);
+      this.shared.add(`latency:${slug}:${version}:${Math.floor(Date.now() / 60_000)}`, { [latBucket(ms)]: 1 }, (RECENT_MINUTES + 5) * 60);
+    }
   }
 
   predictions(slug: string, version: number, scores: Float64Array, threshold: number | undefined) {
     const labels = { endpoint: slug, version: String(version) };
     for (const s of scores) this.prediction.observe(labels, s);
     this.statsOf(slug, version).predictions(scores, threshold);
+    if (this.shared) {
+      let sum = 0;
+      for (const x of scores) sum += threshold === undefined ? x : x >= threshold ? 1 : 0;
+      this.shared.add(`stats:${slug}:${version}`, { predSum: sum, predN: scores.length }, STATS_TTL_S);
+    }
+  }
+
+  /** The endpoint page's figures for a version: across all API processes when shared, else this process's. */
+  async versionStats(slug: string, version: number): Promise<EndpointStats | undefined> {
+    if (!this.shared) return this.summary(slug, version);
+    const minute = Math.floor(Date.now() / 60_000);
+    const minutes = Array.from({ length: RECENT_MINUTES }, (_, i) => `latency:${slug}:${version}:${minute - i}`);
+    const [totals, ...recent] = await this.shared.read([`stats:${slug}:${version}`, ...minutes]);
+    if (!totals || !totals.requests) return undefined;
+    const buckets = new Map<number, number>();
+    for (const m of recent) for (const [b, n] of Object.entries(m)) buckets.set(Number(b), (buckets.get(Number(b)) ?? 0) + n);
+    const order = [...buckets.keys()].sort((a, b) => a - b);
+    const n = order.reduce((t, b) => t + buckets.get(b)!, 0);
+    const q = (p: number) => {
+      if (!n) return null;
+      let seen = 0;
+      for (const b of order) if ((seen += buckets.get(b)!) >= Math.ceil(p * n)) return Math.round(latUpper(b) * 100) / 100;
+      return Math.round(latUpper(order.at(-1)!) * 100) / 100;
+    };
+    return { requests: totals.requests, errors: totals.errors ?? 0, p50Ms: q(0.5), p99Ms: q(0.99), predictionMean: totals.predN ? (totals.predSum ?? 0) / totals.predN : null };
   }
 
   summary(slug: string, version: number): EndpointStats | undefined {

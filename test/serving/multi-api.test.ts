@@ -2,7 +2,8 @@
  * Two API processes serving the same endpoints (queue mode: same PostgreSQL schema, artifact root and Redis
  * prefix), here two sets of services in one test process, each with its own HTTP server and caches:
  * - a key's rate limit holds across both (one bucket in Redis), not per process;
- * - a key revoked through one process is refused by the other at once, although the other had it cached.
+ * - a key revoked through one process is refused by the other at once, although the other had it cached;
+ * - the endpoint page's figures (requests, latency, prediction mean, drift) count the traffic of both.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
@@ -62,6 +63,7 @@ let a: Api | undefined;
 let b: Api | undefined;
 let worker: NodeWorkerHandle | undefined;
 let row = "";
+let published: { workflowId: string; runId: string } | undefined;
 
 beforeAll(async () => {
   if (!ready) return;
@@ -70,8 +72,8 @@ beforeAll(async () => {
   b = await startApi();
   worker = startNodeWorker({ redisUrl: REDIS_URL, prefix, pools: ["cpu", "gpu"], concurrency: 2, registry, store: a.svc.artifacts, runtime, id: `worker-${prefix}`, heartbeatMs: 500 });
   await worker.ready;
-  const { workflowId, runId } = await runWorkflow(a.svc, example("adult-income"));
-  await a.svc.endpoints.publish({ workflowId, runId, slug }, ADMIN);
+  published = await runWorkflow(a.svc, example("adult-income"));
+  await a.svc.endpoints.publish({ ...published, slug }, ADMIN);
   // One scoring row (header + first data line) as CSV.
   row = readFileSync(scoringCsv(dir, 1), "utf8");
 }, 300_000);
@@ -112,5 +114,36 @@ describe.skipIf(!ready)("several API processes", () => {
     const res = await predict(b!, key);
     expect(res.status).toBe(401);
     expect(res.json.error?.message ?? JSON.stringify(res.json)).toMatch(/revoked/);
+  }, 60_000);
+
+  it("count both processes' traffic in the endpoint page's figures", async () => {
+    const other = "adult-stats";
+    await a!.svc.endpoints.publish({ ...published!, slug: other }, ADMIN);
+    const { key } = await a!.svc.endpoints.createKey(other, "stats", ADMIN, 1000);
+    const call = (api: Api, body: string) => post(`${api.url}/api/v1/endpoints/${other}/predict`, body, { authorization: `Bearer ${key}`, "content-type": "text/csv" });
+    for (let i = 0; i < 3; i++) expect((await call(a!, row)).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await call(b!, row)).status).toBe(200);
+    // 150 rows through B: enough served rows (≥ 100) for PSI figures.
+    const many = readFileSync(scoringCsv(dir, 150), "utf8");
+    expect((await call(b!, many)).status).toBe(200);
+    // Each process writes its counts within a second; both read the same totals.
+    const settled = async (api: Api) => {
+      const end = Date.now() + 15_000;
+      for (;;) {
+        const d = await api.svc.endpoints.get(other);
+        if (d.stats[1]?.requests === 7 && d.drift[0]?.served === 156) return d;
+        if (Date.now() > end) throw new Error(`figures did not add up: ${JSON.stringify({ stats: d.stats, drift: d.drift.slice(0, 2) })}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const fromA = await settled(a!);
+    const fromB = await settled(b!);
+    expect(fromA.stats[1]).toMatchObject({ requests: 7, errors: 0 });
+    expect(fromA.stats[1]!.p50Ms).toBeGreaterThan(0);
+    expect(fromA.stats[1]!.p99Ms).toBeGreaterThanOrEqual(fromA.stats[1]!.p50Ms!);
+    expect(fromA.stats[1]!.predictionMean).toBeGreaterThanOrEqual(0);
+    expect(fromA.drift.every((f) => f.psi !== null && f.psi >= 0)).toBe(true);
+    expect(fromB.stats).toEqual(fromA.stats);
+    expect(fromB.drift).toEqual(fromA.drift);
   }, 60_000);
 });
