@@ -93,9 +93,19 @@ it("marks type errors in Monaco and on the node, refuses to run them, and runs t
     await page.keyboard.press("ControlOrMeta+Home");
     for (let i = 0; i < 5; i++) await page.keyboard.press("ArrowDown");
     await page.keyboard.press("Home");
-    await page.keyboard.insertText('inputs.a!.column("');
+    await page.keyboard.insertText('inputs.a!.column("Fl');
     await page.keyboard.press("Control+Space");
-    await expect.poll(() => modal.locator(".suggest-widget .monaco-list-row").allTextContents(), { timeout: 30_000 }).toEqual(expect.arrayContaining([expect.stringContaining("Flipper Length (mm)")]));
+    const rows = modal.locator(".suggest-widget .monaco-list-row");
+    await expect.poll(() => rows.allTextContents(), { timeout: 30_000 }).toEqual(expect.arrayContaining([expect.stringContaining("Flipper Length (mm)")]));
+    // Inside the string: column names, not code snippets (whose names "Fl" would match, e.g. "Row filter").
+    expect((await rows.allTextContents()).filter((t) => t.includes("snippet:"))).toEqual([]);
+    // Outside strings the snippets are offered.
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await page.keyboard.insertText("row filt");
+    await page.keyboard.press("Control+Space");
+    await expect.poll(() => rows.allTextContents(), { timeout: 30_000 }).toEqual(expect.arrayContaining([expect.stringContaining("snippet: Row filter")]));
     await page.mouse.move(5, 5);
     await page.screenshot({ path: path.join(OUT, "code-node-editor-errors.png") });
     await page.keyboard.press("Escape");

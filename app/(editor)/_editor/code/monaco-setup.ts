@@ -42,6 +42,11 @@ export function setupMonaco(monaco: Monaco): void {
   defaults.addExtraLib(API_DTS, `file:///${API_LIB_FILE}`);
   monaco.languages.registerCompletionItemProvider("typescript", {
     provideCompletionItems(model: MonacoApi.editor.ITextModel, position: MonacoApi.Position) {
+      // Not inside a string or a comment (e.g. column("…") offers column names, not snippets): tokenize the
+      // code up to the cursor, so strings and comments spanning lines count too.
+      const before = model.getValueInRange({ startLineNumber: 1, startColumn: 1, endLineNumber: position.lineNumber, endColumn: position.column });
+      const last = monaco.editor.tokenize(before, "typescript").at(-1)?.at(-1);
+      if (last && /string|comment|regexp/.test(last.type)) return { suggestions: [] };
       const word = model.getWordUntilPosition(position);
       const range = { startLineNumber: position.lineNumber, endLineNumber: position.lineNumber, startColumn: word.startColumn, endColumn: word.endColumn };
       return {
