@@ -14,10 +14,28 @@ export type LogLevel = "info" | "warn" | "error";
 export interface TableEngine {
   /** Read CSV, Parquet or JSON with DuckDB's readers. `format` defaults to the file extension. */
   readFile(path: string, opts?: ReadFileOptions): Promise<Table>;
-  /** Run SQL where each entry of `tables` is visible as a view with that name. */
+  /**
+   * Run SQL that Lattice itself generates, where each entry of `tables` is visible as a table with that name.
+   * Full DuckDB (files, settings): never pass SQL a user wrote here; use {@link TableEngine.userSql}.
+   */
   sql(query: string, tables?: Record<string, Table>): Promise<Table>;
+  /**
+   * Run SQL a user wrote (the SQL nodes) in a locked-down DuckDB: one read-only query (SELECT, WITH, FROM, VALUES),
+   * no files, network, extensions or settings, nothing kept between calls, and a time limit. Refusals and DuckDB
+   * errors are user errors on `opts.field`.
+   */
+  userSql(query: string, tables: Record<string, Table>, opts: UserSqlOptions): Promise<Table>;
   /** Write a table as CSV/Parquet/JSON through DuckDB's writers. */
   writeFile(table: Table, path: string, format: "csv" | "parquet" | "json"): Promise<void>;
+}
+
+export interface UserSqlOptions {
+  /** The node's param the SQL came from: errors belong to it. */
+  field: string;
+  /** That param's title as the form shows it ("SQL", "Expression"), for messages. */
+  label: string;
+  /** Cancels the query (the run's signal). */
+  signal?: AbortSignal;
 }
 
 export interface ReadFileOptions {

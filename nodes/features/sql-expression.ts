@@ -52,7 +52,8 @@ export default defineNode({
       : `SELECT *, (${prm.expression}) AS ${col} FROM ${TABLE}`;
     ctx.progress(0.1);
     ctx.signal.throwIfAborted();
-    const result = await ctx.runtime.tables.sql(query, { [TABLE]: inputs.table });
+    // The expression is spliced into a query, so the whole query goes through the user-SQL checks (one SELECT).
+    const result = await ctx.runtime.tables.userSql(query, { [TABLE]: inputs.table }, { field: "expression", label: "Expression", signal: ctx.signal });
     ctx.progress(1);
     return { table: restoreRoles(result, inputs.table) };
   },

@@ -11,7 +11,7 @@ const params = z.object({
   sql: z.string().default("SELECT * FROM input").meta({
     title: "SQL",
     ui: "code",
-    description: "A DuckDB SELECT query. The input table is available under the name below, e.g. SELECT *, age / 10 AS decade FROM input WHERE age >= 18.",
+    description: "One DuckDB query (SELECT, WITH, FROM or VALUES); it cannot read files or change settings. The input table is available under the name below, e.g. SELECT *, age / 10 AS decade FROM input WHERE age >= 18.",
   }),
   tableName: z
     .string()
@@ -37,7 +37,7 @@ export default defineNode({
     if (!prm.sql.trim()) fail("missing_sql", "Type a query in \"SQL\", e.g. SELECT * FROM input.", "sql");
     ctx.progress(0.1);
     ctx.signal.throwIfAborted();
-    const result = await ctx.runtime.tables.sql(prm.sql, { [prm.tableName]: inputs.table });
+    const result = await ctx.runtime.tables.userSql(prm.sql, { [prm.tableName]: inputs.table }, { field: "sql", label: "SQL", signal: ctx.signal });
     ctx.log(`Query returned ${result.numRows} rows, ${result.numCols} columns.`);
     ctx.progress(1);
     return { table: restoreRoles(result, inputs.table) };

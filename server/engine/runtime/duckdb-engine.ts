@@ -15,7 +15,8 @@ import { registerArrowTable } from "./duckdb-from-arrow";
 import { errorText, quoteIdent, quoteString, quoteStringList, withoutQueryExcerpt } from "./duckdb-sql";
 import { resultToArrow, type ToArrowOptions } from "./duckdb-to-arrow";
 
-export type DuckDbEngine = TableEngine & { close(): Promise<void> };
+/** The main engine: everything but user SQL, which goes to the locked-down database of user-sql.ts. */
+export type DuckDbEngine = Omit<TableEngine, "userSql"> & { close(): Promise<void> };
 
 const FORMAT_NAME: Record<FileFormat, string> = { csv: "CSV", parquet: "Parquet", json: "JSON" };
 

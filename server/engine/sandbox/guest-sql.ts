@@ -11,6 +11,7 @@ import { NodeUserError } from "../../../nodes/core/errors";
 import { registerArrowTable } from "../runtime/duckdb-from-arrow";
 import { errorText, quoteIdent } from "../runtime/duckdb-sql";
 import { resultToArrow } from "../runtime/duckdb-to-arrow";
+import { lockedDownConfig } from "../runtime/user-sql";
 
 export interface GuestSql {
   sql(query: string, tables: Record<string, Table>): Promise<Table>;
@@ -23,15 +24,7 @@ export function createGuestSql(opts: { memoryMB: number; timeoutMs: number; sign
   const open = new Set<DuckDBConnection>();
   let closed = false;
   const db = () =>
-    (instance ??= DuckDBInstance.create(":memory:", {
-      enable_external_access: "false",
-      autoinstall_known_extensions: "false",
-      autoload_known_extensions: "false",
-      allow_community_extensions: "false",
-      max_memory: `${Math.max(64, opts.memoryMB)}MB`,
-      threads: "1",
-      lock_configuration: "true",
-    }));
+    (instance ??= DuckDBInstance.create(":memory:", lockedDownConfig({ memoryMB: opts.memoryMB, threads: 1 })));
   return {
     async sql(query, tables) {
       if (closed) throw new Error("the job has ended");
