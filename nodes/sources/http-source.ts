@@ -7,6 +7,10 @@
  * (`[` or `{` → JSON, otherwise CSV). A web page (text/html) is refused with a message, since it is the usual
  * answer of a login wall or a wrong link.
  *
+ * Outbound guard (server/engine/runtime/guarded-fetch.ts): hosts that resolve to this server's own machine or
+ * network (loopback, private, link-local such as the cloud metadata service, ...) are refused, on every redirect
+ * hop, unless LATTICE_HTTP_ALLOW_HOSTS or LATTICE_HTTP_ALLOW_PRIVATE allow them.
+ *
  * Caching: what a URL returns can change at any time, so by default the node downloads on every run (it is not
  * cached). Set "Cache key" to reuse the last download while the key and the URL stay the same.
  */
@@ -14,6 +18,7 @@ import type { Table } from "apache-arrow";
 import { z } from "zod";
 import { tableInfo } from "../core/arrow";
 import type { ProbeContext } from "../core/context";
+import type { GuardedResponse } from "../../server/engine/runtime/guarded-fetch";
 import { defineNode } from "../core/define-node";
 import { fail, isUserError } from "../core/errors";
 import { port } from "../core/ports";
@@ -46,6 +51,9 @@ const params = z.object({
     }),
 });
 type Params = z.output<typeof params>;
+
+// Server-only (node:http, node:dns), loaded when a download starts: the browser imports this file for the catalogue.
+const GUARDED_FETCH = "../../server/engine/runtime/guarded-fetch";
 
 const FORMAT_BY_MIME: Record<string, FileFormat> = {
   "text/csv": "csv",
@@ -105,15 +113,17 @@ async function download(url: URL, prm: Params, signal: AbortSignal | undefined, 
   const dir = await fs.mkdtemp(join(tmpdir(), "lattice-http-"));
   const cleanup = () => fs.rm(dir, { recursive: true, force: true });
   const shown = url.toString();
+  let res: GuardedResponse | undefined;
   try {
-    let res: Response;
+    const { guardedGet } = (await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ GUARDED_FETCH)) as typeof import("../../server/engine/runtime/guarded-fetch");
     try {
-      res = await fetch(url, { signal: both, redirect: "follow", headers: { accept: "text/csv, application/json, application/x-ndjson, */*;q=0.5" } });
+      // Not plain fetch: the address of every hop is checked against this server's own network (SSRF).
+      res = await guardedGet(url, { signal: both, field: "url", headers: { accept: "text/csv, application/json, application/x-ndjson, */*;q=0.5" } });
     } catch (e) {
+      if (isUserError(e)) throw e;
       throw networkError(e, shown, prm, signal, timer.signal);
     }
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => undefined);
+    if (res.status < 200 || res.status > 299) {
       const hint =
         res.status === 404
           ? "Nothing is at that address: check it for typos, or whether the file moved."
@@ -128,26 +138,22 @@ async function download(url: URL, prm: Params, signal: AbortSignal | undefined, 
     if (mime === "text/html" && prm.format === "auto")
       fail("not_data", `${shown} returned a web page, not a data file. Use the address of the CSV or JSON file itself (e.g. the "raw" or "download" link).`, "url");
     const declared = Number(res.headers.get("content-length") ?? NaN);
-    if (declared > limit) {
-      await res.body?.cancel().catch(() => undefined);
-      tooLarge(shown, prm, declared);
-    }
+    if (declared > limit) tooLarge(shown, prm, declared);
     const raw = join(dir, "download");
     const file = await fs.open(raw, "w");
     let bytes = 0;
     let first: number | undefined;
     try {
-      if (res.body)
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          bytes += chunk.length;
-          if (bytes > limit) {
-            timer.abort();
-            tooLarge(shown, prm, bytes);
-          }
-          if (first === undefined) first = chunk.find((b) => b > 32);
-          await file.write(chunk);
-          onBytes(bytes, Number.isFinite(declared) ? declared : undefined);
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        bytes += chunk.length;
+        if (bytes > limit) {
+          timer.abort();
+          tooLarge(shown, prm, bytes);
         }
+        if (first === undefined) first = chunk.find((b) => b > 32);
+        await file.write(chunk);
+        onBytes(bytes, Number.isFinite(declared) ? declared : undefined);
+      }
     } catch (e) {
       if (isUserError(e)) throw e;
       throw networkError(e, shown, prm, signal, timer.signal);
@@ -161,6 +167,7 @@ async function download(url: URL, prm: Params, signal: AbortSignal | undefined, 
     await fs.rename(raw, path);
     return { path, format, bytes, cleanup };
   } catch (e) {
+    res?.cancel();
     await cleanup();
     throw e;
   } finally {

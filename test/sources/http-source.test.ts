@@ -1,10 +1,12 @@
 /**
- * The HTTP source against a loopback node:http server (127.0.0.1 only).
+ * The HTTP source against a loopback node:http server (127.0.0.1 only). Loopback is refused by the outbound guard
+ * (guarded-fetch.ts) unless allowed, so the tests of downloading allow 127.0.0.1 through LATTICE_HTTP_ALLOW_HOSTS;
+ * the guard's own tests set the variables themselves.
  */
 import { createServer, type Server } from "node:http";
 import { gzipSync } from "node:zlib";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
 import { tableInfo } from "../../nodes/core/arrow";
 import httpSource, { checkUrl, formatFromResponse } from "../../nodes/sources/http-source";
 import { closeTestRuntime, makeContext, userError } from "../helpers/node-context";
@@ -34,7 +36,14 @@ const routes: Record<string, (res: import("node:http").ServerResponse) => void> 
     res.end();
   },
   "/hang": () => undefined, // never answers
+  "/to-metadata": (res) => res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data/" }).end(),
+  "/to-private": (res) => res.writeHead(301, { location: "http://10.0.0.7/data.csv" }).end(),
+  "/to-loopback-ip": (res) => res.writeHead(307, { location: `http://127.0.0.1:${port()}/data.csv` }).end(),
+  "/to-other-loopback": (res) => res.writeHead(302, { location: `http://127.0.0.2:${port()}/data.csv` }).end(),
+  "/loop": (res) => res.writeHead(302, { location: "/loop" }).end(),
+  "/to-file": (res) => res.writeHead(302, { location: "file:///etc/passwd" }).end(),
 };
+const port = () => (server.address() as AddressInfo).port;
 
 let server: Server;
 let base = "";
@@ -57,6 +66,12 @@ const params = (p: Record<string, unknown>) => httpSource.params.parse(p);
 const run = (p: Record<string, unknown>, ctx = makeContext()) => httpSource.run({ inputs: {}, params: params(p), ctx });
 
 describe("http source", () => {
+  beforeEach(() => {
+    vi.stubEnv("LATTICE_HTTP_ALLOW_HOSTS", "127.0.0.1");
+    vi.stubEnv("LATTICE_HTTP_ALLOW_PRIVATE", "");
+  });
+  afterEach(() => vi.unstubAllEnvs());
+
   test("defaults parse; cached only when a cache key is set", async () => {
     expect(params({})).toEqual({ url: "", format: "auto", nullStrings: ["?", "NA", ""], maxMB: 200, timeoutSeconds: 60, cacheKey: "" });
     const cacheable = httpSource.cacheable as (p: ReturnType<typeof params>) => boolean;
@@ -145,5 +160,105 @@ describe("http source", () => {
     expect(formatFromResponse("application/octet-stream", u)).toBe("parquet");
     expect(formatFromResponse("application/json; charset=utf-8", u)).toBe("json");
     expect(formatFromResponse(null, checkUrl("https://example.org/x"))).toBeUndefined();
+  });
+});
+
+describe("outbound guard: no downloads from this server's own machine or network", () => {
+  const allow = (hosts: string, priv = "") => {
+    vi.stubEnv("LATTICE_HTTP_ALLOW_HOSTS", hosts);
+    vi.stubEnv("LATTICE_HTTP_ALLOW_PRIVATE", priv);
+  };
+  beforeEach(() => allow(""));
+  afterEach(() => vi.unstubAllEnvs());
+
+  /** A refusal on "url" naming the address and the variables that would allow it. */
+  async function refused(url: string, address: string, kind: string) {
+    const e = await userError(run({ url, timeoutSeconds: 5 }));
+    expect([e.code, e.field], e.message).toEqual(["address_not_allowed", "url"]);
+    expect(e.message).toContain(address);
+    expect(e.message).toContain(kind);
+    expect(e.message).toContain("LATTICE_HTTP_ALLOW_HOSTS=");
+    expect(e.message).toContain("LATTICE_HTTP_ALLOW_PRIVATE=1");
+    return e;
+  }
+
+  /**
+   * The guard lets `url` through: the test server listens on 127.0.0.1 only, so the connection to `address` (the
+   * one that was checked) is refused by the operating system, not by the guard.
+   */
+  async function passes(url: string, address: string) {
+    const e = await userError(run({ url, timeoutSeconds: 5 }));
+    expect([e.code, e.field], e.message).toEqual(["unreachable", "url"]);
+    expect(e.message).toContain(`ECONNREFUSED ${address}`);
+  }
+
+  test("loopback: 127.0.0.1, localhost, other 127/8 addresses, ::1, IPv4-mapped and numeric spellings", async () => {
+    await refused(`${base}/data.csv`, "127.0.0.1", "loopback");
+    const byName = await refused(`http://localhost:${port()}/data.csv`, "localhost", "loopback");
+    expect(byName.message).toContain("LATTICE_HTTP_ALLOW_HOSTS=localhost");
+    await refused(`http://127.0.0.2:${port()}/data.csv`, "127.0.0.2", "loopback");
+    await refused(`http://[::1]:${port()}/data.csv`, "::1", "loopback");
+    await refused(`http://[::ffff:127.0.0.1]:${port()}/data.csv`, "::ffff:7f00:1", "loopback");
+    await refused(`http://2130706433:${port()}/data.csv`, "127.0.0.1", "loopback");
+    await refused(`http://0x7f.1:${port()}/data.csv`, "127.0.0.1", "loopback");
+    // Probes (previews in the API process) go through the same guard.
+    const probe = await userError(httpSource.probe!({ params: params({ url: `${base}/data.csv` }), ctx: makeContext() }));
+    expect(probe.code).toBe("address_not_allowed");
+  });
+
+  test("private, link-local (cloud metadata), unspecified, multicast and special ranges", async () => {
+    await refused("http://169.254.169.254/latest/meta-data/", "169.254.169.254", "link-local");
+    await refused("http://[fe80::1]/x.csv", "fe80::1", "link-local");
+    await refused("http://10.1.2.3/x.csv", "10.1.2.3", "private");
+    await refused("http://172.16.0.1/x.csv", "172.16.0.1", "private");
+    await refused("http://192.168.1.1/x.csv", "192.168.1.1", "private");
+    await refused("http://100.64.0.1/x.csv", "100.64.0.1", "private");
+    await refused("http://[fd00::1]/x.csv", "fd00::1", "private");
+    await refused("http://0.0.0.0/x.csv", "0.0.0.0", "unspecified");
+    await refused("http://[::]/x.csv", "::", "unspecified");
+    await refused("http://224.0.0.1/x.csv", "224.0.0.1", "multicast");
+    await refused("http://255.255.255.255/x.csv", "255.255.255.255", "reserved");
+    await refused("http://[64:ff9b::a00:1]/x.csv", "64:ff9b::a00:1", "IPv4-translating");
+  });
+
+  test("every redirect hop is checked: an allowed host cannot redirect into the internal network", async () => {
+    allow("127.0.0.1");
+    const meta = await refused(`${base}/to-metadata`, "169.254.169.254", "link-local");
+    expect(meta.message).toContain(`${base}/to-metadata redirected to http://169.254.169.254`);
+    await refused(`${base}/to-private`, "10.0.0.7", "private");
+    await refused(`${base}/to-other-loopback`, "127.0.0.2", "loopback");
+    const loop = await userError(run({ url: `${base}/loop` }));
+    expect([loop.code, loop.field]).toEqual(["too_many_redirects", "url"]);
+    expect((await userError(run({ url: `${base}/to-file` }))).code).toBe("bad_redirect");
+    // A redirect within what is allowed is followed.
+    expect((await run({ url: `${base}/moved` })).table.numRows).toBe(3);
+    // Allowing a name does not allow where it redirects.
+    allow("localhost");
+    await refused(`http://localhost:${port()}/to-loopback-ip`, "127.0.0.1", "loopback");
+  });
+
+  test("LATTICE_HTTP_ALLOW_HOSTS allows listed names, addresses and ranges, and only those", async () => {
+    allow("localhost");
+    expect((await run({ url: `http://localhost:${port()}/data.csv` })).table.numRows).toBe(3);
+    await refused(`${base}/data.csv`, "127.0.0.1", "loopback");
+    allow("10.0.0.0/8, 127.0.0.0/8");
+    expect((await run({ url: `${base}/data.csv` })).table.numRows).toBe(3);
+    await passes(`${base}/to-other-loopback`, "127.0.0.2");
+    await refused("http://192.168.1.1/x.csv", "192.168.1.1", "private");
+    allow("127.0.0.1");
+    await refused(`http://127.0.0.2:${port()}/data.csv`, "127.0.0.2", "loopback");
+    allow("not-a-range/99");
+    const bad = await userError(run({ url: `${base}/data.csv` }));
+    expect([bad.code, bad.field]).toEqual(["server_configuration", "url"]);
+    expect(bad.message).toContain("LATTICE_HTTP_ALLOW_HOSTS");
+  });
+
+  test("LATTICE_HTTP_ALLOW_PRIVATE=1 turns the guard off", async () => {
+    allow("", "1");
+    expect((await run({ url: `${base}/data.csv` })).table.numRows).toBe(3);
+    expect((await run({ url: `http://localhost:${port()}/data.csv` })).table.numRows).toBe(3);
+    await passes(`${base}/to-other-loopback`, "127.0.0.2");
+    allow("", "0");
+    await refused(`${base}/data.csv`, "127.0.0.1", "loopback");
   });
 });
