@@ -6,21 +6,17 @@
  * the nodes, the job succeeds with the online predictions' numbers, and its upload is removed afterwards.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { numericColumn } from "../../nodes/core/arrow";
 import { registry } from "../../nodes/catalog";
-import { createAppServices, type LatticeServices } from "../../server/engine/app-services";
 import { createNodeRuntime } from "../../server/engine/runtime/node-runtime";
 import { redisConnection } from "../../server/queue/connection";
 import { startNodeWorker, type NodeWorkerHandle } from "../../server/queue/node-worker";
-import { createServingHandler } from "../../server/serving/http";
 import { deletePrefix, eventually, REDIS_URL, uniquePrefix } from "../queue/helpers";
 import { dropSchema, pgAvailable, throwawaySchema, urlWithSchema } from "../store/backends";
-import { ADMIN, ADULT_CSV, example, post, runWorkflow, scoringCsv } from "./helpers";
+import { ADMIN, ADULT_CSV, example, post, runWorkflow, scoringCsv, startHarness, type Harness } from "./helpers";
 
 const prefix = uniquePrefix("batch-resume");
 const schema = throwawaySchema();
@@ -31,37 +27,11 @@ const slug = "adult-resume";
 const previousPrefix = process.env.LATTICE_QUEUE_PREFIX;
 const open: Array<{ close(): Promise<void> }> = [];
 
-interface Api {
-  svc: LatticeServices;
-  url: string;
-  close(): Promise<void>;
-}
+type Api = Harness;
 
-/** One API process's services (queue mode) with the public serving routes on a loopback port. */
+/** One API process's services (queue mode, the shared PostgreSQL schema and data folder) with the public routes. */
 async function startApi(): Promise<Api> {
-  const svc = await createAppServices({ dataDir: dir, databaseUrl: urlWithSchema(schema), threads: 1, redisUrl: REDIS_URL });
-  const handler = createServingHandler(svc.endpoints, {});
-  const server = http.createServer((req, res) => {
-    void handler(req, res).then((handled) => {
-      if (!handled) {
-        res.writeHead(404);
-        res.end();
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  let closed = false;
-  const api: Api = {
-    svc,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async close() {
-      if (closed) return;
-      closed = true;
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await svc.close();
-    },
-  };
+  const api = await startHarness({}, { databaseUrl: urlWithSchema(schema), memoryDb: false, redisUrl: REDIS_URL }, { dir });
   open.push(api);
   return api;
 }

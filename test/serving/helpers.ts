@@ -25,9 +25,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** `svcOpts` overrides the services' options (e.g. `redisUrl` for queue mode; in process by default). */
-export async function startHarness(httpOpts: ServingHttpOptions = {}, svcOpts: AppServicesOptions = {}): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), "lattice-serving-"));
+/**
+ * `svcOpts` overrides the services' options (e.g. `redisUrl` for queue mode; in process by default). `dir`: use
+ * this data folder (kept on close) instead of a fresh temporary one — several "API processes" on one folder.
+ */
+export async function startHarness(httpOpts: ServingHttpOptions = {}, svcOpts: AppServicesOptions = {}, opts: { dir?: string } = {}): Promise<Harness> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "lattice-serving-"));
   const svc = await createAppServices({ dataDir: dir, memoryDb: true, threads: 1, redisUrl: "", ...svcOpts });
   const handler = createServingHandler(svc.endpoints, httpOpts);
   const server = http.createServer((req, res) => {
@@ -48,16 +51,19 @@ export async function startHarness(httpOpts: ServingHttpOptions = {}, svcOpts: A
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let closed = false;
   return {
     svc,
     dir,
     url,
     server,
     async close() {
+      if (closed) return;
+      closed = true;
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await svc.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

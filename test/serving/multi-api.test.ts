@@ -6,20 +6,16 @@
  * - the endpoint page's figures (requests, latency, prediction mean, drift) count the traffic of both.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registry } from "../../nodes/catalog";
-import { createAppServices, type LatticeServices } from "../../server/engine/app-services";
 import { createNodeRuntime } from "../../server/engine/runtime/node-runtime";
 import { redisConnection } from "../../server/queue/connection";
 import { startNodeWorker, type NodeWorkerHandle } from "../../server/queue/node-worker";
-import { createServingHandler } from "../../server/serving/http";
 import { deletePrefix, REDIS_URL, uniquePrefix } from "../queue/helpers";
 import { dropSchema, pgAvailable, throwawaySchema, urlWithSchema } from "../store/backends";
-import { ADMIN, ADULT_CSV, example, post, runWorkflow, scoringCsv } from "./helpers";
+import { ADMIN, ADULT_CSV, example, post, runWorkflow, scoringCsv, startHarness, type Harness } from "./helpers";
 
 const prefix = uniquePrefix("multi-api");
 const schema = throwawaySchema();
@@ -30,34 +26,10 @@ const slug = "adult-two-apis";
 const previousPrefix = process.env.LATTICE_QUEUE_PREFIX;
 const ready = pgAvailable && existsSync(ADULT_CSV);
 
-interface Api {
-  svc: LatticeServices;
-  url: string;
-  close(): Promise<void>;
-}
+type Api = Harness;
 
-async function startApi(): Promise<Api> {
-  const svc = await createAppServices({ dataDir: dir, databaseUrl: urlWithSchema(schema), threads: 1, redisUrl: REDIS_URL });
-  const handler = createServingHandler(svc.endpoints, {});
-  const server = http.createServer((req, res) => {
-    void handler(req, res).then((handled) => {
-      if (!handled) {
-        res.writeHead(404);
-        res.end();
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    svc,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await svc.close();
-    },
-  };
-}
+/** One API process's services (queue mode, the shared PostgreSQL schema and data folder) with the public routes. */
+const startApi = (): Promise<Api> => startHarness({}, { databaseUrl: urlWithSchema(schema), memoryDb: false, redisUrl: REDIS_URL }, { dir });
 
 let a: Api | undefined;
 let b: Api | undefined;
