@@ -5,59 +5,23 @@
  * the job's plan from its run record (endpoint version + upload on disk) and resumes it; a worker then runs
  * the nodes, the job succeeds with the online predictions' numbers, and its upload is removed afterwards.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { numericColumn } from "../../nodes/core/arrow";
-import { registry } from "../../nodes/catalog";
-import { createNodeRuntime } from "../../server/engine/runtime/node-runtime";
-import { redisConnection } from "../../server/queue/connection";
-import { startNodeWorker, type NodeWorkerHandle } from "../../server/queue/node-worker";
-import { deletePrefix, eventually, REDIS_URL, uniquePrefix } from "../queue/helpers";
-import { dropSchema, pgAvailable, throwawaySchema, urlWithSchema } from "../store/backends";
-import { ADMIN, ADULT_CSV, example, post, runWorkflow, scoringCsv, startHarness, type Harness } from "./helpers";
+import { eventually } from "../queue/helpers";
+import { pgAvailable } from "../store/backends";
+import { ADMIN, ADULT_CSV, example, post, queueFleet, runWorkflow, scoringCsv } from "./helpers";
 
-const prefix = uniquePrefix("batch-resume");
-const schema = throwawaySchema();
-const dir = mkdtempSync(join(tmpdir(), "lattice-batch-resume-"));
-const redis = redisConnection(REDIS_URL, "lattice-test");
-const runtime = createNodeRuntime();
+const fleet = queueFleet("batch-resume");
 const slug = "adult-resume";
-const previousPrefix = process.env.LATTICE_QUEUE_PREFIX;
-const open: Array<{ close(): Promise<void> }> = [];
 
-type Api = Harness;
-
-/** One API process's services (queue mode, the shared PostgreSQL schema and data folder) with the public routes. */
-async function startApi(): Promise<Api> {
-  const api = await startHarness({}, { databaseUrl: urlWithSchema(schema), memoryDb: false, redisUrl: REDIS_URL }, { dir });
-  open.push(api);
-  return api;
-}
-
-function startWorker(api: Api, id: string): NodeWorkerHandle {
-  const w = startNodeWorker({ redisUrl: REDIS_URL, prefix, pools: ["cpu", "gpu"], concurrency: 2, registry, store: api.svc.artifacts, runtime, id, heartbeatMs: 500 });
-  open.push(w);
-  return w;
-}
-
-afterAll(async () => {
-  for (const o of open.reverse()) await o.close().catch(() => undefined);
-  await runtime.close();
-  await deletePrefix(redis, prefix);
-  await redis.quit();
-  if (pgAvailable) await dropSchema(schema);
-  rmSync(dir, { recursive: true, force: true });
-  if (previousPrefix === undefined) delete process.env.LATTICE_QUEUE_PREFIX;
-  else process.env.LATTICE_QUEUE_PREFIX = previousPrefix;
-});
+afterAll(() => fleet.cleanup());
 
 describe.skipIf(!pgAvailable || !existsSync(ADULT_CSV))("a batch job across an API restart (queue mode)", () => {
   it("is resumed by the next API process and finishes with the online predictions", async () => {
-    process.env.LATTICE_QUEUE_PREFIX = prefix;
-    const first = await startApi();
-    const publisher = startWorker(first, `publisher-${prefix}`);
+    const first = await fleet.startApi();
+    const publisher = fleet.startWorker(first, `publisher-${fleet.prefix}`);
     await publisher.ready;
     const { workflowId, runId } = await runWorkflow(first.svc, example("adult-income"));
     await first.svc.endpoints.publish({ workflowId, runId, slug }, ADMIN);
@@ -65,7 +29,7 @@ describe.skipIf(!pgAvailable || !existsSync(ADULT_CSV))("a batch job across an A
     // No worker from here on until the restart: the job cannot finish in the first process.
     await publisher.close();
 
-    const csv = readFileSync(scoringCsv(dir), "utf8");
+    const csv = readFileSync(scoringCsv(fleet.dir), "utf8");
     const sub = await post(`${first.url}/api/v1/endpoints/${slug}/batch`, csv, { authorization: `Bearer ${key}`, "content-type": "text/csv" });
     expect(sub.status, sub.text).toBe(202);
     const id = sub.json.id as string;
@@ -76,8 +40,8 @@ describe.skipIf(!pgAvailable || !existsSync(ADULT_CSV))("a batch job across an A
     expect((await first.svc.db.runs.get(id))?.status).toMatch(/queued|running/);
     await first.close();
 
-    const second = await startApi();
-    startWorker(second, `worker-${prefix}`);
+    const second = await fleet.startApi();
+    fleet.startWorker(second, `worker-${fleet.prefix}`);
     const status = await eventually(
       async () => {
         const res = await fetch(`${second.url}/api/v1/endpoints/${slug}/batch/${id}`, { headers: { authorization: `Bearer ${key}` } });

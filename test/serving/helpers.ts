@@ -7,11 +7,17 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { registry as catalog } from "../../nodes/catalog";
 import { createAppServices, type AppServicesOptions, type LatticeServices } from "../../server/engine/app-services";
+import { createNodeRuntime } from "../../server/engine/runtime/node-runtime";
+import { redisConnection } from "../../server/queue/connection";
+import { startNodeWorker, type NodeWorkerHandle } from "../../server/queue/node-worker";
 import type { RunEvent } from "../../server/engine/types";
 import type { Workflow } from "../../server/graph/format";
 import { createServingHandler, type ServingHttpOptions } from "../../server/serving/http";
 import type { Actor } from "../../server/serving/types";
+import { deletePrefix, REDIS_URL, uniquePrefix } from "../queue/helpers";
+import { dropSchema, pgAvailable, throwawaySchema, urlWithSchema } from "../store/backends";
 
 export const ADULT_CSV = resolve(import.meta.dirname, "../../../shared/datasets/adult.csv");
 export const ADMIN: Actor = { id: "u-admin", email: "admin@example.com", role: "admin" };
@@ -140,3 +146,44 @@ export async function post(url: string, body: string | Uint8Array, headers: Reco
   }
   return { status: res.status, headers: res.headers, json: json as Record<string, any>, text };
 }
+
+/**
+ * Several "API processes" (services + public routes) and workers in queue mode on one PostgreSQL schema, data
+ * folder and Redis prefix, as a fleet behind a load balancer shares them. `cleanup` closes everything started
+ * and removes the schema, keys and folder.
+ */
+export function queueFleet(name: string) {
+  const prefix = uniquePrefix(name);
+  const schema = throwawaySchema();
+  const dir = mkdtempSync(join(tmpdir(), `lattice-${name}-`));
+  const redis = redisConnection(REDIS_URL, "lattice-test");
+  const runtime = createNodeRuntime();
+  const previousPrefix = process.env.LATTICE_QUEUE_PREFIX;
+  const open: Array<{ close(): Promise<void> }> = [];
+  return {
+    prefix,
+    dir,
+    async startApi(): Promise<Harness> {
+      process.env.LATTICE_QUEUE_PREFIX = prefix;
+      const api = await startHarness({}, { databaseUrl: urlWithSchema(schema), memoryDb: false, redisUrl: REDIS_URL }, { dir });
+      open.push(api);
+      return api;
+    },
+    startWorker(api: Harness, id: string): NodeWorkerHandle {
+      const w = startNodeWorker({ redisUrl: REDIS_URL, prefix, pools: ["cpu", "gpu"], concurrency: 2, registry: catalog, store: api.svc.artifacts, runtime, id, heartbeatMs: 500 });
+      open.push(w);
+      return w;
+    },
+    async cleanup() {
+      for (const o of open.reverse()) await o.close().catch(() => undefined);
+      await runtime.close();
+      await deletePrefix(redis, prefix);
+      await redis.quit();
+      if (pgAvailable) await dropSchema(schema);
+      rmSync(dir, { recursive: true, force: true });
+      if (previousPrefix === undefined) delete process.env.LATTICE_QUEUE_PREFIX;
+      else process.env.LATTICE_QUEUE_PREFIX = previousPrefix;
+    },
+  };
+}
+

@@ -5,63 +5,34 @@
  * - a key revoked through one process is refused by the other at once, although the other had it cached;
  * - the endpoint page's figures (requests, latency, prediction mean, drift) count the traffic of both.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registry } from "../../nodes/catalog";
-import { createNodeRuntime } from "../../server/engine/runtime/node-runtime";
-import { redisConnection } from "../../server/queue/connection";
-import { startNodeWorker, type NodeWorkerHandle } from "../../server/queue/node-worker";
-import { deletePrefix, REDIS_URL, uniquePrefix } from "../queue/helpers";
-import { dropSchema, pgAvailable, throwawaySchema, urlWithSchema } from "../store/backends";
-import { ADMIN, ADULT_CSV, example, post, runWorkflow, scoringCsv, startHarness, type Harness } from "./helpers";
+import { pgAvailable } from "../store/backends";
+import { ADMIN, ADULT_CSV, example, post, queueFleet, runWorkflow, scoringCsv, type Harness } from "./helpers";
 
-const prefix = uniquePrefix("multi-api");
-const schema = throwawaySchema();
-const dir = mkdtempSync(join(tmpdir(), "lattice-multi-api-"));
-const redis = redisConnection(REDIS_URL, "lattice-test");
-const runtime = createNodeRuntime();
+const fleet = queueFleet("multi-api");
 const slug = "adult-two-apis";
-const previousPrefix = process.env.LATTICE_QUEUE_PREFIX;
 const ready = pgAvailable && existsSync(ADULT_CSV);
 
 type Api = Harness;
 
-/** One API process's services (queue mode, the shared PostgreSQL schema and data folder) with the public routes. */
-const startApi = (): Promise<Api> => startHarness({}, { databaseUrl: urlWithSchema(schema), memoryDb: false, redisUrl: REDIS_URL }, { dir });
-
 let a: Api | undefined;
 let b: Api | undefined;
-let worker: NodeWorkerHandle | undefined;
 let row = "";
 let published: { workflowId: string; runId: string } | undefined;
 
 beforeAll(async () => {
   if (!ready) return;
-  process.env.LATTICE_QUEUE_PREFIX = prefix;
-  a = await startApi();
-  b = await startApi();
-  worker = startNodeWorker({ redisUrl: REDIS_URL, prefix, pools: ["cpu", "gpu"], concurrency: 2, registry, store: a.svc.artifacts, runtime, id: `worker-${prefix}`, heartbeatMs: 500 });
-  await worker.ready;
-  published = await runWorkflow(a.svc, example("adult-income"));
-  await a.svc.endpoints.publish({ ...published, slug }, ADMIN);
+  const first = (a = await fleet.startApi());
+  b = await fleet.startApi();
+  await fleet.startWorker(first, `worker-${fleet.prefix}`).ready;
+  published = await runWorkflow(first.svc, example("adult-income"));
+  await first.svc.endpoints.publish({ ...published, slug }, ADMIN);
   // One scoring row (header + first data line) as CSV.
-  row = readFileSync(scoringCsv(dir, 1), "utf8");
+  row = readFileSync(scoringCsv(fleet.dir, 1), "utf8");
 }, 300_000);
 
-afterAll(async () => {
-  await worker?.close();
-  await b?.close();
-  await a?.close();
-  await runtime.close();
-  await deletePrefix(redis, prefix);
-  await redis.quit();
-  if (pgAvailable) await dropSchema(schema);
-  rmSync(dir, { recursive: true, force: true });
-  if (previousPrefix === undefined) delete process.env.LATTICE_QUEUE_PREFIX;
-  else process.env.LATTICE_QUEUE_PREFIX = previousPrefix;
-});
+afterAll(() => fleet.cleanup());
 
 const predict = (api: Api, key: string) => post(`${api.url}/api/v1/endpoints/${slug}/predict`, row, { authorization: `Bearer ${key}`, "content-type": "text/csv" });
 
@@ -96,7 +67,7 @@ describe.skipIf(!ready)("several API processes", () => {
     for (let i = 0; i < 3; i++) expect((await call(a!, row)).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await call(b!, row)).status).toBe(200);
     // 150 rows through B: enough served rows (≥ 100) for PSI figures.
-    const many = readFileSync(scoringCsv(dir, 150), "utf8");
+    const many = readFileSync(scoringCsv(fleet.dir, 150), "utf8");
     expect((await call(b!, many)).status).toBe(200);
     // Each process writes its counts within a second; both read the same totals.
     const settled = async (api: Api) => {

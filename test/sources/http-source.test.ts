@@ -207,18 +207,21 @@ describe("outbound guard: no downloads from this server's own machine or network
   });
 
   test("private, link-local (cloud metadata), unspecified, multicast and special ranges", async () => {
-    await refused("http://169.254.169.254/latest/meta-data/", "169.254.169.254", "link-local");
-    await refused("http://[fe80::1]/x.csv", "fe80::1", "link-local");
-    await refused("http://10.1.2.3/x.csv", "10.1.2.3", "private");
-    await refused("http://172.16.0.1/x.csv", "172.16.0.1", "private");
-    await refused("http://192.168.1.1/x.csv", "192.168.1.1", "private");
-    await refused("http://100.64.0.1/x.csv", "100.64.0.1", "private");
-    await refused("http://[fd00::1]/x.csv", "fd00::1", "private");
-    await refused("http://0.0.0.0/x.csv", "0.0.0.0", "unspecified");
-    await refused("http://[::]/x.csv", "::", "unspecified");
-    await refused("http://224.0.0.1/x.csv", "224.0.0.1", "multicast");
-    await refused("http://255.255.255.255/x.csv", "255.255.255.255", "reserved");
-    await refused("http://[64:ff9b::a00:1]/x.csv", "64:ff9b::a00:1", "IPv4-translating");
+    const cases: Array<[url: string, address: string, kind: string]> = [
+      ["http://169.254.169.254/latest/meta-data/", "169.254.169.254", "link-local"],
+      ["http://[fe80::1]/x.csv", "fe80::1", "link-local"],
+      ["http://10.1.2.3/x.csv", "10.1.2.3", "private"],
+      ["http://172.16.0.1/x.csv", "172.16.0.1", "private"],
+      ["http://192.168.1.1/x.csv", "192.168.1.1", "private"],
+      ["http://100.64.0.1/x.csv", "100.64.0.1", "private"],
+      ["http://[fd00::1]/x.csv", "fd00::1", "private"],
+      ["http://0.0.0.0/x.csv", "0.0.0.0", "unspecified"],
+      ["http://[::]/x.csv", "::", "unspecified"],
+      ["http://224.0.0.1/x.csv", "224.0.0.1", "multicast"],
+      ["http://255.255.255.255/x.csv", "255.255.255.255", "reserved"],
+      ["http://[64:ff9b::a00:1]/x.csv", "64:ff9b::a00:1", "IPv4-translating"],
+    ];
+    for (const [url, address, kind] of cases) await refused(url, address, kind);
   });
 
   test("every redirect hop is checked: an allowed host cannot redirect into the internal network", async () => {
