@@ -41,7 +41,7 @@ async function main() {
     process.exit(1);
   }
 
-  const services = await createAppServices({ dataDir: process.env.LATTICE_DATA_DIR, databaseUrl: process.env.DATABASE_URL });
+  const services = await createAppServices({ dataDir: process.env.LATTICE_DATA_DIR, databaseUrl: process.env.DATABASE_URL, prewarmThreads: true });
   const limitMb = Number(process.env.LATTICE_UPLOAD_LIMIT_MB ?? 512);
   const api = createApiHandler({
     services,

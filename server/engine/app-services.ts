@@ -39,6 +39,8 @@ export interface AppServicesOptions {
   artifactRoot?: string;
   /** Worker threads for heavy nodes. Default: cores - 1, at least 1. */
   threads?: number;
+  /** Start the first worker thread at once, so the first run does not wait for it to load (the app server). */
+  prewarmThreads?: boolean;
   /** Base directory for relative file paths in workflows. Default: the current directory. */
   baseDir?: string;
   registry?: NodeRegistry;
@@ -76,6 +78,7 @@ export async function createAppServices(opts: AppServicesOptions = {}): Promise<
         storeRoot: artifacts.root,
         registryModule: opts.registryModule,
       });
+  if (opts.prewarmThreads) pool?.prewarm();
   const inProcess = queued ? undefined : new InProcessExecutor({ registry, store: artifacts, runtime, pool });
   const executor = queued?.executor ?? inProcess!;
   const analyzer = createAnalyzer(registry, runtime);

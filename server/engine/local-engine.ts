@@ -19,6 +19,8 @@ export interface LocalEngine {
 export function createLocalEngine(registry: NodeRegistry, store: ArtifactStore): LocalEngine {
   const runtime = createNodeRuntime();
   const pool = new ThreadPool({ size: defaultThreadCount(), storeRoot: store.root });
+  // The CLI runs a workflow right away: start loading the first thread while the graph is analysed.
+  pool.prewarm();
   const executor = new InProcessExecutor({ registry, store, runtime, pool });
   return {
     runtime,

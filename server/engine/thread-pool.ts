@@ -82,6 +82,15 @@ export class ThreadPool {
     });
   }
 
+  /**
+   * Start the first thread now rather than on the first heavy node, so that loading its modules (the node
+   * catalogue, Arrow, DuckDB: about a second on a small machine) overlaps whatever happens before that node
+   * runs (analysis, reading the sources, light nodes). For processes about to run workflows (CLI, app server).
+   */
+  prewarm() {
+    if (!this.closed && this.slots.length === 0) this.spawn();
+  }
+
   async close() {
     this.closed = true;
     for (const j of this.waiting.splice(0)) j.reject(new Error("Thread pool closed"));

@@ -149,3 +149,24 @@ describe("InProcessExecutor", () => {
     expect(again.result.status).toBe("succeeded");
   });
 });
+
+describe("ThreadPool.prewarm", () => {
+  it("starts the first thread before any heavy node, and the first heavy node runs on it", async () => {
+    const warm = new ThreadPool({ size: 1, storeRoot: store.root, registryModule: new URL("../helpers/stub-nodes.ts", import.meta.url).href });
+    const threads = () => (warm as unknown as { slots: unknown[] }).slots.length;
+    try {
+      expect(threads()).toBe(0);
+      warm.prewarm();
+      expect(threads()).toBe(1);
+      warm.prewarm(); // idempotent
+      expect(threads()).toBe(1);
+      const ex = new InProcessExecutor({ registry, store, runtime, pool: warm });
+      const r = await ex.start({ runId: "prewarm", plan: compileGraph(wf([node("h", "test/heavy", { n: 10 })], []), registry), noCache: true, sink: { emit: () => {} } }).done;
+      expect(r.nodes.h!.status).toBe("succeeded");
+      expect(threads()).toBe(1);
+    } finally {
+      await warm.close();
+    }
+  });
+});
+
