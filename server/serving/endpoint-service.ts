@@ -389,6 +389,7 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
         input: fields,
         output: { task: spec?.model.task ?? "binary", ...(spec?.model.classes ? { classes: spec.model.classes } : {}) },
         stats,
+        statsScope: deps.coordination ? "fleet" : "process",
         drift,
       };
     },

@@ -105,6 +105,11 @@ export interface EndpointDetail extends EndpointSummary {
   /** Shape of one prediction, e.g. { prediction, probabilities? }. */
   output: { task: "binary" | "multiclass" | "regression"; classes?: string[] };
   stats: Record<number, EndpointStats>;
+  /**
+   * What `stats` and `drift` count: this API process since it started ("process", one server), or every API
+   * process since each version was published, p50/p99 over the last 15 minutes ("fleet", several servers).
+   */
+  statsScope?: "process" | "fleet";
   drift: FeatureDrift[];
 }
 

@@ -309,6 +309,7 @@ describe("OpenAPI, metrics, drift", () => {
     expect(text).toMatch(new RegExp(`lattice_endpoint_prediction_count\\{endpoint="${SLUG}",version="2"\\} \\d+`));
     const d = await h.svc.endpoints.get(SLUG);
     expect(d.stats[1]).toMatchObject({ requests: expect.any(Number), p50Ms: expect.any(Number), p99Ms: expect.any(Number) });
+    expect(d.statsScope).toBe("process");
     expect(d.stats[1]!.predictionMean).toBeGreaterThanOrEqual(0);
   });
 

@@ -81,6 +81,7 @@ describe.skipIf(!ready)("several API processes", () => {
     };
     const fromA = await settled(a!);
     const fromB = await settled(b!);
+    expect(fromA.statsScope).toBe("fleet");
     expect(fromA.stats[1]).toMatchObject({ requests: 7, errors: 0 });
     expect(fromA.stats[1]!.p50Ms).toBeGreaterThan(0);
     expect(fromA.stats[1]!.p99Ms).toBeGreaterThanOrEqual(fromA.stats[1]!.p50Ms!);

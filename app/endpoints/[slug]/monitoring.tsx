@@ -15,7 +15,16 @@ export function Stats({ detail }: { detail: EndpointDetail }) {
   const live = detail.liveVersion !== null ? detail.stats[detail.liveVersion] : undefined;
   return (
     <section className={styles.section} data-testid="stats">
-      <h2>Traffic {detail.liveVersion !== null && <span className="muted small">live v{detail.liveVersion}, since this server started</span>}</h2>
+      <h2>
+        Traffic{" "}
+        {detail.liveVersion !== null && (
+          <span className="muted small" data-testid="stats-scope">
+            {detail.statsScope === "fleet"
+              ? `live v${detail.liveVersion}, all API servers since it was published (latency: last 15 minutes)`
+              : `live v${detail.liveVersion}, since this server started`}
+          </span>
+        )}
+      </h2>
       <div className={styles.cards}>
         <div className={styles.card}><span className="muted small">Requests</span><b data-testid="stat-requests">{live?.requests ?? 0}</b></div>
         <div className={styles.card}><span className="muted small">Errors</span><b className={live?.errors ? "err" : undefined}>{live?.errors ?? 0}</b></div>
