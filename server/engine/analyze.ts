@@ -10,7 +10,7 @@ import type { NodeRegistry } from "../../nodes/core/registry";
 import { canonicalJson } from "../graph/cache-key";
 import { compileGraph, migrateParams, type Plan, type PortInfos } from "../graph/compile-graph";
 import type { Workflow } from "../graph/format";
-import { isAbsolute, resolve } from "node:path";
+import { resolveReadablePath } from "./runtime/file-roots";
 
 export interface Analyzer {
   analyze(wf: Workflow, baseDir?: string): Promise<Plan>;
@@ -32,7 +32,7 @@ export function createAnalyzer(registry: NodeRegistry, runtime: NodeRuntime, opt
             ctx: {
               runtime,
               artifacts: {
-                resolvePath: (x) => (isAbsolute(x) ? x : resolve(baseDir, x)),
+                resolvePath: (x) => resolveReadablePath(x, { baseDir }),
                 put: () => Promise.reject(new Error("not available while probing")),
                 get: () => Promise.reject(new Error("not available while probing")),
               },

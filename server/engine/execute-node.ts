@@ -2,13 +2,13 @@
  * Runs one node: load its input artifacts, call the definition's run() with a RunContext, store its outputs.
  * The same function runs inline, in a worker thread and (queued mode) in a BullMQ worker process.
  */
-import { isAbsolute, resolve } from "node:path";
 import type { NodeRuntime, RunContext } from "../../nodes/core/context";
 import { portsOf } from "../../nodes/core/define-node";
 import { NodeUserError } from "../../nodes/core/errors";
 import type { NodeRegistry } from "../../nodes/core/registry";
 import type { MetricsValue, PortValue } from "../../nodes/core/values";
 import { loadValue, storeValue } from "./codecs";
+import { resolveReadablePath } from "./runtime/file-roots";
 import { createSubtasks, localHost, type SubtaskHost } from "./subtasks";
 import type { ArtifactRef, ArtifactStore } from "./types";
 
@@ -97,7 +97,7 @@ export async function executeNode(task: NodeTask, deps: ExecuteDeps): Promise<No
     runtime: deps.runtime,
     artifacts: {
       resolvePath(p) {
-        return isAbsolute(p) ? p : resolve(task.baseDir ?? process.cwd(), p);
+        return resolveReadablePath(p, { baseDir: task.baseDir, alsoAllowed: [deps.store.root] });
       },
       put(b) {
         return deps.store.put(b);

@@ -4,11 +4,11 @@
  * cache, skips the descendants of a failed node and turns Cancel into an aborted signal everywhere.
  * How a node is actually executed (inline, worker thread, BullMQ job) is the `dispatch` collaborator.
  */
-import { isAbsolute, resolve } from "node:path";
 import { describeError, type NodeErrorInfo } from "../../nodes/core/errors";
 import type { PlanNode } from "../graph/compile-graph";
 import { cacheKey } from "../graph/cache-key";
 import type { NodeTask, NodeTaskHooks, NodeTaskResult } from "./execute-node";
+import { resolveReadablePath } from "./runtime/file-roots";
 import type { ArtifactRef, ArtifactStore, NodeOutcome, RunEventBody, RunRequest, RunResult, RunStatus } from "./types";
 
 export type Dispatch = (node: PlanNode, task: NodeTask, hooks: NodeTaskHooks, signal: AbortSignal) => Promise<NodeTaskResult>;
@@ -25,10 +25,10 @@ export interface SchedulerDeps {
 const isAbort = (e: unknown) => e instanceof Error && e.name === "AbortError";
 
 /** kind@version + params + input hashes, plus the node's fingerprint of outside data when it has one. */
-async function nodeCacheKey(node: PlanNode, inputs: Record<string, ArtifactRef>, baseDir?: string): Promise<string> {
+async function nodeCacheKey(node: PlanNode, inputs: Record<string, ArtifactRef>, store: ArtifactStore, baseDir?: string): Promise<string> {
   const hashes: Record<string, string> = Object.fromEntries(Object.entries(inputs).map(([p, r]) => [p, r.hash]));
   if (node.def.fingerprint) {
-    const resolvePath = (p: string) => (isAbsolute(p) ? p : resolve(baseDir ?? process.cwd(), p));
+    const resolvePath = (p: string) => resolveReadablePath(p, { baseDir, alsoAllowed: [store.root] });
     hashes["@fingerprint"] = await node.def.fingerprint({ params: node.params, resolvePath });
   }
   return cacheKey(node.kind, node.version, node.params, hashes);
@@ -90,7 +90,7 @@ export async function runPlan(req: RunRequest, deps: SchedulerDeps, signal: Abor
     const cacheable = typeof node.def.cacheable === "function" ? node.def.cacheable(node.params) : node.def.cacheable !== false;
     let key: string;
     try {
-      key = await nodeCacheKey(node, inputs, req.baseDir);
+      key = await nodeCacheKey(node, inputs, deps.store, req.baseDir);
     } catch (e) {
       const error = describeError(e);
       settle(node.id, { status: "failed", cached: false, durationMs: now() - started, outputs: {}, metrics: {}, error });
