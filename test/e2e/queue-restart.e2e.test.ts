@@ -212,6 +212,25 @@ describe.skipIf(!redis || !pgAvailable)("queue mode: API server killed mid-run, 
       await expectFinalState("after reload");
       await page.mouse.move(5, 5);
       await shot("4-reloaded");
+
+      // The Workers page in queue mode: the worker process with its pools, backend and heartbeat, and the depth
+      // of each pool's queue (the run's five node jobs completed on cpu, none waiting, active or failed).
+      await page.goto(`${server.url}/workers`, { waitUntil: "domcontentloaded" });
+      await expect.poll(() => page.getByTestId("workers-mode").textContent(), { timeout: 30_000 }).toMatch(/Queue mode/);
+      const row = page.getByTestId("worker-row");
+      await expect.poll(() => row.count(), { timeout: 30_000 }).toBe(1);
+      const cells = await row.locator("td").allTextContents();
+      expect(cells[0]).toContain(`pid ${worker!.child.pid}`);
+      expect(cells[1]).toBe("cpu");
+      expect(cells[3]).toMatch(/wasm|tensorflow|webgpu|cpu/);
+      expect(cells[6]).toMatch(/^[1-9]\d* \/ 0$/);
+      const cpu = page.getByTestId("pool-depths").locator("tr", { hasText: /^cpu/ });
+      // Pool, waiting, active, delayed, failed, completed.
+      const depth = (await cpu.locator("td").allTextContents()).map((t) => t.trim());
+      expect(depth.slice(0, 5)).toEqual(["cpu", "0", "0", "0", "0"]);
+      expect(Number(depth[5])).toBeGreaterThanOrEqual(run.nodes.length);
+      await page.mouse.move(5, 5);
+      await shot("5-workers");
       expect(pageErrors).toEqual([]);
       console.log(
         `[queue-restart e2e] API away ${downMs} ms; ${events.length} events; curve had ${pointsAtKill}/${EPOCHS} points at the kill; ` +
