@@ -38,6 +38,14 @@ export interface ServingHttpOptions {
   /** Largest batch upload (default LATTICE_BATCH_LIMIT_MB MiB, else 512 MiB); larger ones get 413 and are not kept. */
   batchLimitBytes?: number;
   /**
+   * Kernel SHAP explanations (`?explain=true` on models without linear explanations) computed at once by this
+   * process; more wait in line, up to `explainQueue`, and beyond that get 503 with Retry-After. Each costs up to
+   * rows × coalitions × background pipeline evaluations, on the same event loop as every other request.
+   * Defaults LATTICE_EXPLAIN_CONCURRENCY (2) and LATTICE_EXPLAIN_QUEUE (8).
+   */
+  explainConcurrency?: number;
+  explainQueue?: number;
+  /**
    * When set, GET /metrics needs `Authorization: Bearer <token>` (Prometheus: `authorization: { credentials: … }`).
    * Default LATTICE_METRICS_TOKEN; unset, /metrics is open as before (endpoint names and traffic, no data).
    */
@@ -52,6 +60,42 @@ function bearerOf(req: IncomingMessage): string {
 /** Constant-time comparison of two secrets (by their sha256, so lengths do not leak either). */
 function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
+}
+
+/** A whole number from the environment (at least `min`), else the default. */
+function envCount(name: string, fallback: number, min = 1): number {
+  const v = Number(process.env[name]);
+  return process.env[name] !== undefined && Number.isInteger(v) && v >= min ? v : fallback;
+}
+
+/** At most `limit` holders at once and `queueLimit` waiting; `enter` resolves to a release, or null when full. */
+export class AdmissionGate {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(
+    readonly limit: number,
+    readonly queueLimit: number,
+  ) {}
+
+  enter(): Promise<(() => void) | null> {
+    if (this.active < this.limit) {
+      this.active++;
+      return Promise.resolve(this.releaser());
+    }
+    if (this.waiting.length >= this.queueLimit) return Promise.resolve(null);
+    return new Promise((resolve) => this.waiting.push(() => resolve(this.releaser())));
+  }
+
+  private releaser(): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const next = this.waiting.shift();
+      if (next) next(); // the slot passes straight to the next in line
+      else this.active--;
+    };
+  }
 }
 
 function batchLimitFromEnv(): number {
@@ -207,6 +251,7 @@ export function createServingHandler(svc: ServingService, opts: ServingHttpOptio
   const batchLimit = opts.batchLimitBytes ?? batchLimitFromEnv();
   const limiter = new RateLimiter();
   const metricsToken = opts.metricsToken ?? (process.env.LATTICE_METRICS_TOKEN || undefined);
+  const explainGate = new AdmissionGate(opts.explainConcurrency ?? envCount("LATTICE_EXPLAIN_CONCURRENCY", 2), opts.explainQueue ?? envCount("LATTICE_EXPLAIN_QUEUE", 8, 0));
 
   /** Key → its endpoint, or the 401/403/404/429 that applies. */
   async function authorize(req: IncomingMessage, slug: string): Promise<{ endpoint: EndpointRecord; keyId: string }> {
@@ -281,7 +326,21 @@ export function createServingHandler(svc: ServingService, opts: ServingHttpOptio
         ? await loaded.pipeline.runColumns(cols, rows.length)
         : await loaded.pipeline.run(columnsToTable(cols, loaded.fields, loaded.spec.columnTypes, loaded.metadata), { explain: linear });
     // Models without linear explanations: Kernel SHAP of the whole pipeline over the input fields (explain.ts).
-    if (explain && !linear) await loaded.explainer.explain(cols, rows.length, result);
+    if (explain && !linear) {
+      const release = await explainGate.enter();
+      if (!release)
+        throw new HttpError(
+          503,
+          "explain_busy",
+          `This server is computing as many explanations as it takes at once (${explainGate.limit} running, ${explainGate.queueLimit} waiting). Retry in a moment, send fewer rows with explain=true, or leave it out for predictions alone.`,
+          { "retry-after": "1" },
+        );
+      try {
+        await loaded.explainer.explain(cols, rows.length, result);
+      } finally {
+        release();
+      }
+    }
     loaded.drift.add(cols, rows.length);
     const task = loaded.spec.model.task;
     svc.metrics.predictions(slug, version, result.scores, task === "binary" ? loaded.spec.threshold : task === "regression" ? undefined : 0);

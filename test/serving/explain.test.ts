@@ -4,9 +4,12 @@
  */
 import Ajv2020 from "ajv/dist/2020.js";
 import { readFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Workflow } from "../../server/graph/format";
 import { EXPLAIN_BACKGROUND_ROWS, EXPLAIN_MAX_ROWS } from "../../server/serving/explain";
+import { AdmissionGate, createServingHandler } from "../../server/serving/http";
 import { openApiDocument } from "../../server/serving/openapi";
 import { ADMIN, ADULT_CSV, example, post, runWorkflow, startHarness, type Harness } from "./helpers";
 
@@ -148,6 +151,35 @@ describe("Kernel SHAP explanations of published endpoints", () => {
     expect(plain.json.predictions).toHaveLength(EXPLAIN_MAX_ROWS + 1);
   });
 
+  it("admits a bounded number of explanations at once: the rest wait in line, then get 503 with Retry-After", async () => {
+    // A second set of public routes on the same services, taking one explanation at a time and one in line.
+    const handler = createServingHandler(h.svc.endpoints, { explainConcurrency: 1, explainQueue: 1 });
+    const server = http.createServer((req, res) => void handler(req, res));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const body = adultCsv(10);
+      const replies = await Promise.all(
+        Array.from({ length: 6 }, () => post(`${base}/api/v1/endpoints/gbdt/predict?explain=true`, body, { authorization: `Bearer ${keys.gbdt}`, "content-type": "text/csv" })),
+      );
+      const ok = replies.filter((r) => r.status === 200);
+      const busy = replies.filter((r) => r.status === 503);
+      expect(ok.length + busy.length).toBe(6);
+      expect(ok.length).toBeGreaterThanOrEqual(2); // the one running and the one in line
+      expect(busy.length).toBeGreaterThanOrEqual(1);
+      for (const r of busy) {
+        expect(r.json.error.code).toBe("explain_busy");
+        expect(r.headers.get("retry-after")).toBe("1");
+      }
+      for (const r of ok) expect(r.json.predictions.every((p: { explanation?: unknown }) => p.explanation)).toBe(true);
+      // Without explain the same server answers at once, busy or not.
+      expect((await post(`${base}/api/v1/endpoints/gbdt/predict`, body, { authorization: `Bearer ${keys.gbdt}`, "content-type": "text/csv" })).status).toBe(200);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  }, 120_000);
+
   it("without explain, no explanation work: the background is never read and nothing extra is scored", async () => {
     for (let i = 0; i < 5; i++) {
       const r = await call("gbdt-idle", adultCsv(20, 1 + i * 20), "");
@@ -161,5 +193,31 @@ describe("Kernel SHAP explanations of published endpoints", () => {
     await call("gbdt-idle", adultCsv(1, 2));
     expect(idle.explainer.stats.backgroundLoads).toBe(1);
     expect(idle.explainer.stats.evaluations).toBeGreaterThan(0);
+  });
+});
+
+describe("AdmissionGate", () => {
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+  it("lets `limit` in, queues `queueLimit`, refuses the rest, and hands a released slot to the next in line", async () => {
+    const gate = new AdmissionGate(1, 1);
+    const first = await gate.enter();
+    expect(first).toBeTypeOf("function");
+    let second: (() => void) | null = null;
+    void gate.enter().then((r) => (second = r));
+    expect(await gate.enter()).toBeNull(); // one running, one in line: full
+    await tick();
+    expect(second).toBeNull(); // still waiting
+    first!();
+    first!(); // releasing twice changes nothing
+    await tick();
+    expect(second).toBeTypeOf("function");
+    // The slot went to the one in line: a newcomer waits (the line has room again) rather than getting in.
+    let third = false;
+    void gate.enter().then(() => (third = true));
+    await tick();
+    expect(third).toBe(false);
+    second!();
+    await tick();
+    expect(third).toBe(true);
   });
 });
