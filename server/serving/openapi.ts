@@ -143,6 +143,7 @@ export function openApiDocument(o: OpenApiOptions): Record<string, unknown> {
             "415": err("Content type other than application/json or text/csv."),
             "422": err("Rows that do not fit the input schema, with one error per field; or more than 100 rows with explain=true (too_many_rows)."),
             "429": err("The key's rate limit is used up; see Retry-After."),
+            "503": err("explain=true while the server computes as many explanations as it takes at once (explain_busy); see Retry-After."),
           },
         },
       },
