@@ -175,10 +175,12 @@ export function startNodeWorker(opts: NodeWorkerOptions): NodeWorkerHandle {
       const result = first.result;
       void report({ t: "done", nodeId, attempt, result });
       stats.processed++;
+      beatSoon();
       return result;
     } catch (e) {
       if (e instanceof WaitingChildrenError) throw e;
       stats.failed++;
+      beatSoon();
       const error: NodeErrorInfo =
         r.why === "timeout"
           ? { code: "timeout", message: `Stopped after ${Math.round(timeoutMs / 1000)} s, the node's time limit.`, user: true }
@@ -237,6 +239,16 @@ export function startNodeWorker(opts: NodeWorkerOptions): NodeWorkerHandle {
       .catch(() => {});
   const heartbeat = setInterval(beat, heartbeatMs);
   heartbeat.unref();
+  // The Workers page shows jobs done/failed from the heartbeat: publish a change within a second rather than
+  // at the next beat (at most one extra write a second, however many jobs finish).
+  let soon: NodeJS.Timeout | undefined;
+  const beatSoon = () => {
+    soon ??= setTimeout(() => {
+      soon = undefined;
+      void beat();
+    }, 1000);
+    soon.unref();
+  };
 
   const ready = Promise.all([subscribed, beat(), ...workers.map((w) => w.waitUntilReady())]).then(() => {});
 
@@ -245,6 +257,7 @@ export function startNodeWorker(opts: NodeWorkerOptions): NodeWorkerHandle {
     ready,
     async close() {
       clearInterval(heartbeat);
+      clearTimeout(soon);
       memos.close();
       // Stop fetching first, then abort what runs so its lock is released and another worker retries it.
       const closing = workers.map((w) => w.close());

@@ -286,4 +286,22 @@ describe("QueueExecutor", () => {
     expect(overview.pools.map((p) => p.pool)).toEqual(["cpu", "gpu"]);
     expect(overview.pools[0]!.completed).toBeGreaterThan(0);
   });
+
+  it("publishes jobs done within about a second of finishing them, not only at the next heartbeat", async () => {
+    const other = `${prefix}-beat`;
+    const slowBeats = startNodeWorker({ redisUrl: REDIS_URL, prefix: other, pools: ["cpu"], concurrency: 1, registry, store, runtime, heartbeatMs: 60_000 });
+    const ex = new QueueExecutor({ redisUrl: REDIS_URL, prefix: other, store });
+    try {
+      await slowBeats.ready;
+      const info = async () => (await listWorkers(redis, other)).find((w) => w.id === slowBeats.id);
+      expect((await info())?.processed).toBe(0);
+      const plan = compileGraph({ formatVersion: 1, name: "one", nodes: [{ id: "c", kind: "test/const", version: 1, params: { value: 1 }, position: { x: 0, y: 0 } }], edges: [] }, registry);
+      expect((await ex.start({ runId: "beat-1", plan, noCache: true, sink: { emit: () => {} } }).done).status).toBe("succeeded");
+      await eventually(async () => ((await info())?.processed === 1 ? true : undefined), 5_000, "the worker's jobs-done count");
+    } finally {
+      await slowBeats.close();
+      await ex.close();
+      await deletePrefix(redis, other);
+    }
+  });
 });
