@@ -136,7 +136,8 @@ it("marks type errors in Monaco and on the node, refuses to run them, and runs t
     await modal.locator(".monaco-editor .view-lines").waitFor({ timeout: 60_000 });
     await replaceCode(page, FIXED);
     await expect.poll(() => modal.getByTestId("code-editor-status").getAttribute("data-errors"), { timeout: 60_000 }).toBe("0");
-    expect(await modal.locator(".monaco-editor .squiggly-error").count()).toBe(0);
+    // The squiggles are redrawn a frame after the markers change (which the status follows): wait for them too.
+    await expect.poll(() => modal.locator(".monaco-editor .squiggly-error").count(), { timeout: 30_000 }).toBe(0);
     await modal.getByTestId("code-editor-close").click();
     await expect.poll(() => node(page, CODE).getByTestId("node-type-errors").count(), { timeout: 60_000 }).toBe(0);
     await page.getByTestId("run").click();
