@@ -20,6 +20,7 @@ import { startNodeWorker } from "../../server/queue/node-worker";
 import { QueueExecutor } from "../../server/queue/queue-executor";
 import { FileArtifactStore } from "../../server/store/artifact-store";
 import { registry } from "../helpers/stub-nodes";
+import { deletePrefix } from "../queue/helpers";
 import { chain } from "./foundation.bench";
 import { median, type BenchResult } from "./stats";
 
@@ -189,12 +190,8 @@ export async function benchQueue(): Promise<BenchResult[]> {
     await worker.close();
     await executor.close();
     await runtime.close();
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== "0");
+    // This prefix's keys and the separate-process part's (`<prefix>-sep`).
+    for (const p of [prefix, `${prefix}-sep`]) await deletePrefix(redis, p);
     await redis.quit();
     rmSync(dir, { recursive: true, force: true });
   }
