@@ -20,17 +20,17 @@ import type { Workflow } from "../graph/format";
 import { StoreError } from "../store/store-errors";
 import type { ApiKeyRecord, AuditEntryRecord, Database, EndpointRecord, EndpointVersionRecord, RunRecord } from "../store/types";
 import { createBatchJobs, type BatchDeps, type BatchJobs } from "./batch";
-import type { ServingCoordination } from "./coordination";
+import type { Invalidation, ServingCoordination } from "./coordination";
 import { DriftAccumulator, driftFromCounts, referenceOf } from "./drift";
 import { createExplainer, type PipelineExplainer } from "./explain";
 import { readGate } from "./gate";
 import { collectCategories, deriveInputFields, rowValidator, type RowValidator } from "./input";
 import { hashKey, newKey } from "./keys";
-import { ServingMetrics } from "./metrics";
+import { ServingMetrics, STATS_TTL_S } from "./metrics";
 import { loadPipeline, type Pipeline } from "./pipeline";
 import { deriveServingPath } from "./plan";
 import type { FeatureReference, ServingSpec } from "./spec";
-import type { Actor, ApiKeySummary, AuditRecord, EndpointDetail, EndpointService, EndpointSummary, EndpointVersionSummary, GateResult, InputField, PublishRequest } from "./types";
+import type { Actor, ApiKeySummary, AuditRecord, EndpointDetail, EndpointService, FeatureDrift, EndpointSummary, EndpointVersionSummary, GateResult, InputField, PublishRequest } from "./types";
 
 export const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const DEFAULT_RATE_LIMIT = 600;
@@ -40,8 +40,6 @@ const UNKNOWN_KEY_TTL_MS = 5_000;
 const ROUTE_TTL_MS = 2_000;
 const MAX_CACHED_KEYS = 10_000;
 const TOUCH_EVERY_MS = 5_000;
-/** Shared drift counts (several API processes) are kept this long after the last request. */
-const DRIFT_TTL_S = 90 * 24 * 3600;
 const driftHash = (slug: string, version: number) => `drift:${slug}:${version}`;
 
 export interface EndpointServiceDeps {
@@ -203,10 +201,19 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
     await db.audit.append({ actorId: actor?.id ?? null, actorEmail: actor?.email ?? null, action, target: tgt, details });
   }
 
-  /** An endpoint's routing changed: forget it here and, with several API processes, everywhere. */
-  async function changed(slug: string) {
-    routeCache.delete(slug);
-    await deps.coordination?.invalidate({ slug }).catch((e: unknown) => console.warn(`[serving] could not tell other API processes that "${slug}" changed:`, e));
+  /** Drop a cached key lookup (by hash) or an endpoint's routing from this process's caches. */
+  function drop(what: Invalidation) {
+    if ("key" in what) keyCache.delete(what.key);
+    else routeCache.delete(what.slug);
+  }
+
+  /**
+   * A key was revoked or an endpoint's routing changed: forget it here at once and, with several API processes,
+   * everywhere (otherwise they would trust their cached entry until it expires).
+   */
+  async function forget(what: Invalidation) {
+    drop(what);
+    await deps.coordination?.invalidate(what).catch((e: unknown) => console.warn("[serving] could not tell other API processes about a changed key or endpoint:", e));
   }
 
   async function resolveRun(workflowId: string, runId?: string): Promise<{ run: RunRecord; graph: Workflow; workflowVersion: number }> {
@@ -253,7 +260,7 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
       validator: rowValidator(fields),
       pipeline,
       // Several API processes: drift is counted across all of them (read back in get()).
-      drift: new DriftAccumulator(reference, deps.coordination ? (counts) => deps.coordination!.counters.add(driftHash(e.slug, v.version), counts, DRIFT_TTL_S) : undefined),
+      drift: new DriftAccumulator(reference, deps.coordination ? (counts) => deps.coordination!.counters.add(driftHash(e.slug, v.version), counts, STATS_TTL_S) : undefined),
       metadata,
       explainer: createExplainer({ spec, fields, metadata, pipeline, artifacts }),
     };
@@ -261,10 +268,7 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
 
   const batchJobs = createBatchJobs({ db, artifacts, runtime, registry, executor: deps.executor, leases: deps.leases });
 
-  deps.coordination?.onInvalidate((what) => {
-    if ("key" in what) keyCache.delete(what.key);
-    else routeCache.delete(what.slug);
-  });
+  deps.coordination?.onInvalidate(drop);
 
   const service: ServingService = {
     metrics,
@@ -347,7 +351,7 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
       const live = added.endpoint.liveVersion === version && from !== version ? { from, to: version } : undefined;
       await audit(actor, "endpoint.publish", target(slug), { version, workflowId: req.workflowId, workflowVersion, runId: run.id, model: path.model.label, gatePassed: checked.passed, ...(live ?? {}) });
       if (gate.override) await audit(actor, "gate.override", target(slug), { version, reason: gate.override.reason, failed: checked.checks.filter((c) => !c.passed).map((c) => ({ node: c.label, reasons: c.reasons })) });
-      await changed(slug);
+      await forget({ slug });
       return { slug, version, gate };
     },
 
@@ -375,12 +379,15 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
         const s = await metrics.versionStats(e.slug, v.version);
         if (s) stats[v.version] = s;
       }
-      const loaded = shown ? await versions.get(`${e.id}:${shown.version}`) : null;
       const fields = shown ? (shown.inputSchema as { fields: InputField[] }).fields : [];
-      let drift = loaded ? loaded.drift.drift() : fields.map((f) => ({ feature: f.name, psi: null, served: 0 }));
+      // Several API processes: the counts of all of them, from Redis; one: this process's loaded version's.
+      let drift: FeatureDrift[];
       if (deps.coordination && shown) {
         const [counts] = await deps.coordination.counters.read([driftHash(e.slug, shown.version)]);
         drift = driftFromCounts(((shown.reference as { features?: FeatureReference[] }).features ?? []) as FeatureReference[], counts ?? {});
+      } else {
+        const loaded = shown ? await versions.get(`${e.id}:${shown.version}`) : null;
+        drift = loaded ? loaded.drift.drift() : fields.map((f) => ({ feature: f.name, psi: null, served: 0 }));
       }
       return {
         ...summary(e),
@@ -401,7 +408,7 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
       const endCanary = e.canaryVersion === version;
       await db.endpoints.route(e.id, { liveVersion: version, ...(endCanary ? { canaryVersion: null, canaryPercent: 0 } : {}) });
       await audit(actor, "endpoint.live", target(slug), { from: e.liveVersion, to: version, ...(endCanary ? { canaryEnded: true } : {}) });
-      await changed(slug);
+      await forget({ slug });
     },
 
     async setCanary(slug, version, percent, actor) {
@@ -416,7 +423,7 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
         await db.endpoints.route(e.id, { canaryVersion: version, canaryPercent: percent });
         await audit(actor, "endpoint.canary", target(slug), { version, percent, previous: { version: e.canaryVersion, percent: e.canaryPercent } });
       }
-      await changed(slug);
+      await forget({ slug });
     },
 
     async rollback(slug, actor) {
@@ -427,7 +434,7 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
       if (e.liveVersion === null || typeof back !== "number") throw new ServiceError("conflict", `Endpoint "${slug}" has no earlier live version to roll back to.`);
       await db.endpoints.route(e.id, { liveVersion: back, ...(e.canaryVersion === back ? { canaryVersion: null, canaryPercent: 0 } : {}) });
       await audit(actor, "endpoint.rollback", target(slug), { from: e.liveVersion, to: back });
-      await changed(slug);
+      await forget({ slug });
       return { live: back };
     },
 
@@ -447,9 +454,7 @@ export function createEndpointService(deps: EndpointServiceDeps): ServingService
       const e = await endpointOr404(slug);
       const rec = await db.apiKeys.revoke(e.id, keyId);
       if (!rec) throw new ServiceError("not_found", `Endpoint "${slug}" has no key "${keyId}".`);
-      keyCache.delete(rec.hash);
-      // Other API processes drop it from their caches now rather than when their entry expires (KEY_TTL_MS).
-      await deps.coordination?.invalidate({ key: rec.hash }).catch((e: unknown) => console.warn("[serving] could not tell other API processes about a revoked key:", e));
+      await forget({ key: rec.hash });
       await audit(actor, "key.revoke", target(slug), { keyId, name: rec.name, prefix: rec.prefix });
     },
 

@@ -14,7 +14,15 @@ const LAT_BASE = 0.01;
 const LAT_STEP = Math.log(1.05);
 const latBucket = (ms: number) => Math.max(0, Math.ceil(Math.log(Math.max(ms, LAT_BASE) / LAT_BASE) / LAT_STEP));
 const latUpper = (bucket: number) => LAT_BASE * Math.exp(bucket * LAT_STEP);
-const STATS_TTL_S = 90 * 24 * 3600;
+/** Shared statistics (and drift counts) are kept this long after a version's last request. */
+export const STATS_TTL_S = 90 * 24 * 3600;
+
+/** What the prediction mean adds up: with `threshold` (classifiers) 1 per score at or above it, else the scores. */
+function predictionSum(scores: Float64Array, threshold: number | undefined): number {
+  let sum = 0;
+  for (const s of scores) sum += threshold === undefined ? s : s >= threshold ? 1 : 0;
+  return sum;
+}
 
 class VersionStats {
   requests = 0;
@@ -30,10 +38,8 @@ class VersionStats {
 
   /** `threshold`: binary models (the share at or above it is the positive share); else the mean value. */
   predictions(scores: Float64Array, threshold: number | undefined) {
-    for (const s of scores) {
-      this.predSum += threshold === undefined ? s : s >= threshold ? 1 : 0;
-      this.predN++;
-    }
+    this.predSum += predictionSum(scores, threshold);
+    this.predN += scores.length;
   }
 
   summary(): EndpointStats {
@@ -108,11 +114,7 @@ export class ServingMetrics {
     const labels = { endpoint: slug, version: String(version) };
     for (const s of scores) this.prediction.observe(labels, s);
     this.statsOf(slug, version).predictions(scores, threshold);
-    if (this.shared) {
-      let sum = 0;
-      for (const x of scores) sum += threshold === undefined ? x : x >= threshold ? 1 : 0;
-      this.shared.add(`stats:${slug}:${version}`, { predSum: sum, predN: scores.length }, STATS_TTL_S);
-    }
+    if (this.shared) this.shared.add(`stats:${slug}:${version}`, { predSum: predictionSum(scores, threshold), predN: scores.length }, STATS_TTL_S);
   }
 
   /** The endpoint page's figures for a version: across all API processes when shared, else this process's. */
