@@ -99,3 +99,17 @@ export async function openPage(
   }
   return context.newPage();
 }
+
+/**
+ * From the home page, open one of the bundled examples (`file`, e.g. "adult-income.workflow.json") as a new
+ * workflow, as a person does with "Start from an example"; resolves on the editor's canvas with its URL.
+ */
+export async function openExample(page: import("playwright-core").Page, baseUrl: string, file: string, timeout = 180_000): Promise<string> {
+  await page.goto(baseUrl, { waitUntil: "domcontentloaded", timeout });
+  await page.locator(".home[data-ready]").waitFor({ timeout });
+  await page.getByTestId(`example-${file}`).click();
+  await page.waitForURL(/\/workflows\//, { timeout });
+  await page.getByTestId("canvas").waitFor({ timeout });
+  return page.url();
+}
+

@@ -6,7 +6,7 @@
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { expect, it } from "vitest";
-import { e2eSession, openPage, OUT } from "./browser";
+import { e2eSession, openExample, openPage, OUT } from "./browser";
 
 const e2e = e2eSession();
 
@@ -19,11 +19,7 @@ it("shows a growing learning curve, ROC and confusion matrix, and the fairness c
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   try {
-    await page.goto(e2e.server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
-    await page.locator(".home[data-ready]").waitFor({ timeout: 180_000 });
-    await page.getByTestId("example-adult-fairness.workflow.json").click();
-    await page.waitForURL(/\/workflows\//, { timeout: 180_000 });
-    await page.getByTestId("canvas").waitFor({ timeout: 180_000 });
+    await openExample(page, e2e.server.url, "adult-fairness.workflow.json");
     await expect.poll(() => page.locator('[data-testid="node-issues"]').count(), { timeout: 60_000 }).toBe(0);
     await page.getByTestId("run").click();
 

@@ -6,7 +6,7 @@
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { expect, it } from "vitest";
-import { E2E_ADMIN, E2E_PASSWORD, e2eSession, openPage, OUT, sessionCookie } from "./browser";
+import { E2E_ADMIN, E2E_PASSWORD, e2eSession, openExample, openPage, OUT, sessionCookie } from "./browser";
 
 
 const e2e = e2eSession();
@@ -57,12 +57,7 @@ it("runs the Adult example, publishes it and predicts through the endpoint page"
   page.on("pageerror", (e) => errors.push(String(e)));
 
   await step(page, "endpoints-run", async () => {
-    await page.goto(e2e.server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
-    await page.locator(".home[data-ready]").waitFor({ timeout: 180_000 });
-    await page.getByTestId("example-adult-income.workflow.json").click();
-    await page.waitForURL(/\/workflows\//, { timeout: 180_000 });
-    workflowUrl = page.url();
-    await page.getByTestId("canvas").waitFor({ timeout: 180_000 });
+    workflowUrl = await openExample(page, e2e.server.url, "adult-income.workflow.json");
     await expect.poll(() => page.locator('[data-testid="node"]').count(), { timeout: 60_000 }).toBeGreaterThan(0);
     await expect.poll(() => page.locator('[data-testid="node-issues"]').count(), { timeout: 60_000 }).toBe(0);
     await page.getByTestId("run").click();

@@ -7,7 +7,7 @@
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { expect, it } from "vitest";
-import { e2eSession, openPage, OUT } from "./browser";
+import { e2eSession, openExample, openPage, OUT } from "./browser";
 
 
 const e2e = e2eSession();
@@ -27,12 +27,7 @@ it("edits list params (rules, hidden layers) with the mouse and keeps them after
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   try {
     await fetch(`${e2e.server.url}/workflows/warm-up`).then((r) => r.text());
-    await page.goto(e2e.server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
-    await page.locator(".home[data-ready]").waitFor({ timeout: 180_000 });
-    await page.getByTestId("example-adult-fairness.workflow.json").click();
-    await page.waitForURL(/\/workflows\//, { timeout: 180_000 });
-    await page.getByTestId("canvas").waitFor({ timeout: 180_000 });
-    const workflowUrl = page.url();
+    const workflowUrl = await openExample(page, e2e.server.url, "adult-fairness.workflow.json");
 
     // The five rules of the example, as cards with their own fields.
     await openSettings(page, "validation/expectations");
@@ -128,11 +123,7 @@ it("edits a Tuning node's search space with the mouse: settings are picked from 
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   try {
-    await page.goto(e2e.server.url, { waitUntil: "domcontentloaded", timeout: 180_000 });
-    await page.locator(".home[data-ready]").waitFor({ timeout: 180_000 });
-    await page.getByTestId("example-adult-tuning.workflow.json").click();
-    await page.waitForURL(/\/workflows\//, { timeout: 180_000 });
-    await page.getByTestId("canvas").waitFor({ timeout: 180_000 });
+    await openExample(page, e2e.server.url, "adult-tuning.workflow.json");
     await openSettings(page, "tuning/tune");
     // The example's three entries, each with a picker of gradient boosting's settings.
     const setting = (i: number) => page.getByTestId(`field-space-item-${i}-param`);

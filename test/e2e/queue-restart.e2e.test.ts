@@ -17,7 +17,7 @@ import type { RunEvent } from "../../server/engine/types";
 import type { RunRecord } from "../../server/store/types";
 import { deletePrefix, REDIS_URL, spawnWorker, stopWorker, uniquePrefix, type WorkerProcess } from "../queue/helpers";
 import { dropSchema, pgAvailable, throwawaySchema, urlWithSchema } from "../store/backends";
-import { launchBrowser, openPage, OUT, sessionCookie } from "./browser";
+import { launchBrowser, openExample, openPage, OUT, sessionCookie } from "./browser";
 import { startServer, type RunningServer } from "./server";
 
 /** Adam epochs for the logistic regression: long enough (several seconds) to kill the API in the middle. */
@@ -119,12 +119,7 @@ describe.skipIf(!redis || !pgAvailable)("queue mode: API server killed mid-run, 
     page.on("pageerror", (e) => pageErrors.push(String(e)));
     const shot = (name: string) => page.screenshot({ path: path.join(OUT, `queue-restart-${name}.png`) });
     try {
-      await page.goto(server!.url, { waitUntil: "domcontentloaded" });
-      await page.locator(".home[data-ready]").waitFor({ timeout: 60_000 });
-      await page.getByTestId("example-adult-income.workflow.json").click();
-      await page.waitForURL(/\/workflows\//, { timeout: 60_000 });
-      const workflowId = new URL(page.url()).pathname.split("/").pop()!;
-      await page.getByTestId("canvas").waitFor({ timeout: 60_000 });
+      const workflowId = new URL(await openExample(page, server!.url, "adult-income.workflow.json", 60_000)).pathname.split("/").pop()!;
       await expect.poll(() => page.locator('[data-testid="node"]').count(), { timeout: 30_000 }).toBe(5);
       await expect.poll(() => page.locator('[data-testid="node-issues"]').count(), { timeout: 60_000 }).toBe(0);
 
