@@ -19,7 +19,7 @@
  * features split into two sets of categories, ordered by their mean target (Breiman's exact ordering for
  * two classes and regression; by the node's majority class for more).
  */
-import { BITSET_WORDS } from "../gbdt/tree";
+import { BITSET_WORDS, type Tree } from "../gbdt/tree";
 
 export interface GrowData {
   /** Column-major bins: `bins[f * n + row]`; bin `nBins[f]` is feature f's missing-value bin. */
@@ -45,23 +45,17 @@ export interface GrowParams {
   maxFeatures: number;
 }
 
-/** A fitted tree: parallel arrays, node 0 is the root, leaves have `feature` −1. */
-export interface ForestTree {
-  feature: Int32Array;
-  /** Numeric splits: the last bin that goes left. */
-  threshold: Int32Array;
-  missingLeft: Uint8Array;
-  /** Categorical splits: word offset of the node's left-bin set in `bitsets`; −1 otherwise. */
-  bitset: Int32Array;
-  left: Int32Array;
-  right: Int32Array;
+/**
+ * A fitted tree: parallel arrays, node 0 is the root, leaves have `feature` −1. The split layout is the GBDT
+ * tree's (gbdt/tree.ts), so both walk with `leafOf`; values, counts and the split score differ.
+ */
+export interface ForestTree extends Omit<Tree, "value" | "count" | "gain"> {
   /** `max(k, 1)` per node: class probabilities (classification) or the mean target (regression). */
   value: Float64Array;
   /** Rows (with positive weight) that reached the node. */
   count: Int32Array;
   /** Weighted impurity decrease of the node's split, `W·imp − WL·impL − WR·impR` (0 for leaves). */
   decrease: Float64Array;
-  bitsets: Uint32Array;
 }
 
 const EPSILON = 2.220446049250313e-16;

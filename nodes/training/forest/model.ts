@@ -6,21 +6,11 @@
 import type { Table } from "apache-arrow";
 import { applyBinning, binCounts, type Binning } from "../gbdt/binning";
 import { readFeature } from "../gbdt/columns";
-import { leafOf } from "../gbdt/tree";
+import { leafOf, type TreeJson, type WalkableTree } from "../gbdt/tree";
 import type { ForestTree } from "./grow";
 
-export interface ForestTreeJson {
-  feature: number[];
-  threshold: number[];
-  missingLeft: number[];
-  bitset: number[];
-  left: number[];
-  right: number[];
-  /** `width` numbers per node; inner nodes hold zeros (only leaves are read). */
-  value: number[];
-  count: number[];
-  bitsets: number[];
-}
+/** The GBDT tree's JSON layout without `gain`; `value` holds `width` numbers per node, zeros for inner nodes. */
+export type ForestTreeJson = Omit<TreeJson, "gain">;
 
 export interface ForestState {
   format: "lattice-forest";
@@ -58,7 +48,7 @@ export function treeToJson(t: ForestTree, width: number): ForestTreeJson {
   };
 }
 
-type Walkable = Pick<ForestTree, "feature" | "threshold" | "missingLeft" | "bitset" | "left" | "right" | "value" | "bitsets">;
+type Walkable = WalkableTree & Pick<ForestTree, "value">;
 
 function treeFromJson(j: ForestTreeJson): Walkable {
   return {
