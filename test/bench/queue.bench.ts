@@ -27,6 +27,27 @@ import { median, type BenchResult } from "./stats";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const CONCURRENCY = 16;
 
+/** Add round `round`'s N raw no-op jobs (the raw BullMQ side: one `add` each, as a plain producer does). */
+function addRawRound(queue: Queue, round: number, n: number) {
+  return Promise.all(Array.from({ length: n }, (_, k) => queue.add("noop", { k }, { jobId: `raw-${round}-${k}`, removeOnComplete: { age: 3600, count: 100_000 } })));
+}
+
+/**
+ * Our side and raw BullMQ's in alternating rounds (so load from anything else on the machine hits both alike),
+ * after two warm-up rounds; each function returns its round's throughput.
+ */
+async function alternate(rounds: number, ours: () => Promise<number>, raw: () => Promise<number>): Promise<{ ours: number[]; raw: number[] }> {
+  const out = { ours: [] as number[], raw: [] as number[] };
+  for (let i = -2; i < rounds; i++) {
+    const a = await ours();
+    const b = await raw();
+    if (i < 0) continue;
+    out.ours.push(a);
+    out.raw.push(b);
+  }
+  return out;
+}
+
 /** Fork a TypeScript entry like `npm run worker` does (node --import tsx), with the bench's environment. */
 function forkTs(entry: string, env: Record<string, string>): ChildProcess {
   return fork(entry, [], { execArgv: ["--import", "tsx"], env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe", "ipc"] });
@@ -73,19 +94,11 @@ async function separateProcesses(prefix: string, dir: string, wide: Workflow, N:
       const finished = new Promise<void>((ok) => raw.once("message", () => ok()));
       raw.send({ t: "expect", n: N });
       const t = performance.now();
-      await Promise.all(Array.from({ length: N }, (_, k) => rawQueue.add("noop", { k }, { jobId: `raw-${round}-${k}`, removeOnComplete: { age: 3600, count: 100_000 } })));
+      await addRawRound(rawQueue, round, N);
       await finished;
       return N / ((performance.now() - t) / 1000);
     };
-    const a: number[] = [];
-    const b: number[] = [];
-    for (let i = -2; i < 9; i++) {
-      const x = await oursOnce();
-      const y = await rawOnce();
-      if (i < 0) continue;
-      a.push(x);
-      b.push(y);
-    }
+    const { ours: a, raw: b } = await alternate(9, oursOnce, rawOnce);
     const ratio = median(a) / median(b);
     return [
       { name: "as deployed (worker in its own process): independent no-op node jobs", value: median(a), unit: "nodes/s", baseline: `raw BullMQ, Worker in its own process: ${median(b).toFixed(0)} jobs/s` },
@@ -140,8 +153,7 @@ export async function benchQueue(): Promise<BenchResult[]> {
       baseline: `min ${Math.min(...perNode).toFixed(3)}, max ${Math.max(...perNode).toFixed(3)} ms/node over ${perNode.length} runs; Temporal ~40 ms, Airflow ~1.3 s per step`,
     });
 
-    // Throughput of independent no-op node jobs vs raw BullMQ, measured in alternating rounds so that load
-    // from anything else on the machine hits both sides alike.
+    // Throughput of independent no-op node jobs vs raw BullMQ.
     const N = 1000;
     const wide = independent(N);
     const rawQueue = new Queue("raw", { connection: bullConnection(REDIS_URL), prefix });
@@ -158,19 +170,11 @@ export async function benchQueue(): Promise<BenchResult[]> {
       const finished = new Promise<void>((r) => (onDone = r));
       const round = ++rawRounds;
       const t = performance.now();
-      await Promise.all(Array.from({ length: N }, (_, k) => rawQueue.add("noop", { k }, { jobId: `raw-${round}-${k}`, removeOnComplete: { age: 3600, count: 100_000 } })));
+      await addRawRound(rawQueue, round, N);
       await finished;
-      return performance.now() - t;
+      return N / ((performance.now() - t) / 1000);
     };
-    const ours: number[] = [];
-    const raw: number[] = [];
-    for (let i = -2; i < 11; i++) {
-      const a = N / ((await runOnce(wide)) / 1000);
-      const b = N / ((await rawOnce()) / 1000);
-      if (i < 0) continue; // warm-up rounds
-      ours.push(a);
-      raw.push(b);
-    }
+    const { ours, raw } = await alternate(11, async () => N / ((await runOnce(wide)) / 1000), rawOnce);
     await rawWorker.close();
     await rawQueue.close();
     const ratio = median(ours) / median(raw);
