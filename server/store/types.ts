@@ -199,15 +199,7 @@ export interface EndpointVersionRecord {
   createdBy?: string | null;
 }
 
-export interface NewEndpointVersion {
-  workflowVersionId: string;
-  runId: string;
-  spec: unknown;
-  inputSchema: unknown;
-  reference: unknown;
-  gate: unknown;
-  createdBy?: string | null;
-}
+export type NewEndpointVersion = Omit<EndpointVersionRecord, "id" | "endpointId" | "version" | "createdAt">;
 
 export interface EndpointRepo {
   list(): Promise<EndpointRecord[]>;

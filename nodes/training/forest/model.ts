@@ -6,7 +6,7 @@
 import type { Table } from "apache-arrow";
 import { applyBinning, binCounts, type Binning } from "../gbdt/binning";
 import { readFeature } from "../gbdt/columns";
-import { leafOf, type TreeJson, type WalkableTree } from "../gbdt/tree";
+import { leafOf, scoringTreeFromJson, type TreeJson, type WalkableTree } from "../gbdt/tree";
 import type { ForestTree } from "./grow";
 
 /** The GBDT tree's JSON layout without `gain`; `value` holds `width` numbers per node, zeros for inner nodes. */
@@ -50,25 +50,12 @@ export function treeToJson(t: ForestTree, width: number): ForestTreeJson {
 
 type Walkable = WalkableTree & Pick<ForestTree, "value">;
 
-function treeFromJson(j: ForestTreeJson): Walkable {
-  return {
-    feature: Int32Array.from(j.feature),
-    threshold: Int32Array.from(j.threshold),
-    missingLeft: Uint8Array.from(j.missingLeft),
-    bitset: Int32Array.from(j.bitset),
-    left: Int32Array.from(j.left),
-    right: Int32Array.from(j.right),
-    value: Float64Array.from(j.value),
-    bitsets: Uint32Array.from(j.bitsets),
-  };
-}
-
 /** Typed-array trees per state object: scoring the same model again (endpoints) skips the conversion. */
 const parsed = new WeakMap<ForestState, Walkable[]>();
 
 function treesOf(state: ForestState): Walkable[] {
   let trees = parsed.get(state);
-  if (!trees) parsed.set(state, (trees = state.trees.map(treeFromJson)));
+  if (!trees) parsed.set(state, (trees = state.trees.map(scoringTreeFromJson)));
   return trees;
 }
 

@@ -57,6 +57,11 @@ export function treeToJson(t: Tree): TreeJson {
 }
 
 export function treeFromJson(j: TreeJson): Tree {
+  return { ...scoringTreeFromJson(j), count: Int32Array.from(j.count), gain: Float64Array.from(j.gain) };
+}
+
+/** What scoring reads (the walk and the leaf values) from the JSON layout; the forest's trees share it. */
+export function scoringTreeFromJson(j: Pick<TreeJson, keyof WalkableTree | "value">): WalkableTree & Pick<Tree, "value"> {
   return {
     feature: Int32Array.from(j.feature),
     threshold: Int32Array.from(j.threshold),
@@ -65,8 +70,6 @@ export function treeFromJson(j: TreeJson): Tree {
     left: Int32Array.from(j.left),
     right: Int32Array.from(j.right),
     value: Float64Array.from(j.value),
-    count: Int32Array.from(j.count),
-    gain: Float64Array.from(j.gain),
     bitsets: Uint32Array.from(j.bitsets),
   };
 }
